@@ -1,0 +1,142 @@
+/**
+ * Declarative architecture of the CIFAR ResNets (He et al. 2016, option-A shortcuts): the single model
+ * definition that every executor (TF.js, ONNX Runtime, ...) builds from. Parameter names are the keys of
+ * the PyTorch state dict after the `module.` prefix is stripped, so weights bind by name.
+ */
+
+/** A named activation tensor flowing between layers (NHWC in every executor of this project). */
+export type TensorName = string;
+
+export interface Conv2dLayer {
+  op: "conv2d";
+  input: TensorName;
+  output: TensorName;
+  /** State-dict key of the PyTorch weight, shape [outChannels, inChannels, kernel, kernel]; no bias. */
+  weight: string;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  /** Explicit zero padding on every side, as PyTorch's `padding=1` (TF's 'same' differs for stride 2). */
+  pad: number;
+}
+
+export interface BatchNormLayer {
+  op: "batchnorm";
+  input: TensorName;
+  output: TensorName;
+  /** Prefix of `<prefix>.weight`, `.bias`, `.running_mean`, `.running_var` in the state dict. */
+  param: string;
+  channels: number;
+  eps: number;
+}
+
+export interface ReluLayer {
+  op: "relu";
+  input: TensorName;
+  output: TensorName;
+}
+
+export interface AddLayer {
+  op: "add";
+  inputs: [TensorName, TensorName];
+  output: TensorName;
+}
+
+/** Option-A shortcut: keep every second pixel in both spatial axes, then zero-pad channels on both sides. */
+export interface ShortcutALayer {
+  op: "shortcutA";
+  input: TensorName;
+  output: TensorName;
+  stride: number;
+  padChannelsEachSide: number;
+}
+
+export interface GlobalAvgPoolLayer {
+  op: "globalAvgPool";
+  input: TensorName;
+  output: TensorName;
+}
+
+export interface LinearLayerSpec {
+  op: "linear";
+  input: TensorName;
+  output: TensorName;
+  /** Prefix of `<prefix>.weight` [out, in] and `<prefix>.bias` [out]. */
+  param: string;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export type Layer =
+  | Conv2dLayer
+  | BatchNormLayer
+  | ReluLayer
+  | AddLayer
+  | ShortcutALayer
+  | GlobalAvgPoolLayer
+  | LinearLayerSpec;
+
+export interface ModelSpec {
+  name: string;
+  /** Input tensor name and shape [height, width, channels] of one image. */
+  input: TensorName;
+  inputShape: [number, number, number];
+  /** Layers in execution order; each reads tensors produced earlier (or the input). */
+  layers: Layer[];
+  /** The pooled penultimate features (m values per image) and the logits. */
+  outputs: { features: TensorName; logits: TensorName };
+  /** Width m of the penultimate features. */
+  featureWidth: number;
+  classes: number;
+}
+
+const BN_EPS = 1e-5;
+const STAGE_WIDTHS = [16, 32, 64];
+
+/** CIFAR ResNet of the given depth (6n + 2: 20, 32, 44, 56, 110, 1202). */
+export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
+  if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) {
+    throw new Error(`CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, 110, ...), got ${depth}`);
+  }
+  const blocksPerStage = (depth - 2) / 6;
+  const layers: Layer[] = [];
+  const convBnRelu = (input: string, prefix: string, bnName: string, inC: number, outC: number, stride: number, relu: boolean): string => {
+    layers.push({ op: "conv2d", input, output: `${prefix}:conv`, weight: `${prefix}.weight`, inChannels: inC, outChannels: outC, kernel: 3, stride, pad: 1 });
+    layers.push({ op: "batchnorm", input: `${prefix}:conv`, output: `${bnName}:bn`, param: bnName, channels: outC, eps: BN_EPS });
+    if (!relu) return `${bnName}:bn`;
+    layers.push({ op: "relu", input: `${bnName}:bn`, output: `${bnName}:relu` });
+    return `${bnName}:relu`;
+  };
+
+  let x = convBnRelu("input", "conv1", "bn1", 3, STAGE_WIDTHS[0], 1, true);
+  let channels = STAGE_WIDTHS[0];
+  STAGE_WIDTHS.forEach((width, stage) => {
+    for (let block = 0; block < blocksPerStage; block++) {
+      const stride = stage > 0 && block === 0 ? 2 : 1;
+      const p = `layer${stage + 1}.${block}`;
+      const h = convBnRelu(x, `${p}.conv1`, `${p}.bn1`, channels, width, stride, true);
+      const y = convBnRelu(h, `${p}.conv2`, `${p}.bn2`, width, width, 1, false);
+      let shortcut = x;
+      if (stride !== 1 || channels !== width) {
+        shortcut = `${p}:shortcut`;
+        layers.push({ op: "shortcutA", input: x, output: shortcut, stride, padChannelsEachSide: (width - channels) / 2 });
+      }
+      layers.push({ op: "add", inputs: [y, shortcut], output: `${p}:sum` });
+      layers.push({ op: "relu", input: `${p}:sum`, output: `${p}:out` });
+      x = `${p}:out`;
+      channels = width;
+    }
+  });
+  layers.push({ op: "globalAvgPool", input: x, output: "features" });
+  layers.push({ op: "linear", input: "features", output: "logits", param: "linear", inFeatures: channels, outFeatures: classes });
+  return {
+    name: `resnet${depth}`,
+    input: "input",
+    inputShape: [32, 32, 3],
+    layers,
+    outputs: { features: "features", logits: "logits" },
+    featureWidth: channels,
+    classes,
+  };
+}
