@@ -1,0 +1,19 @@
+/** The contract every inference engine (TF.js, ONNX Runtime, ...) meets, so feature extraction does not care which runs. */
+import type { ModelSpec } from "./spec";
+
+export interface ForwardResult {
+  /** Pooled penultimate features, count x spec.featureWidth, row-major. */
+  features: Float32Array;
+  /** Logits, count x spec.classes, row-major. */
+  logits: Float32Array;
+}
+
+export interface ForwardEngine {
+  /** Human-readable name of what computes, e.g. "tfjs/wasm" or "onnxruntime-node/cpu"; reported to the user. */
+  readonly backend: string;
+  readonly spec: ModelSpec;
+  /** Forward a batch of already-normalised images (count x 32 x 32 x 3, NHWC). */
+  forward(images: Float32Array, count: number): Promise<ForwardResult>;
+  /** Release native or tensor memory. */
+  dispose(): void;
+}
