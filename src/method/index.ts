@@ -1,0 +1,9 @@
+/** The method as pure functions over typed arrays: Algorithm 1, the decomposed layer, index maps, ablations. */
+export * from "./types";
+export * from "./influential";
+export * from "./decomposed";
+export * from "./indexmap";
+export * from "./noise";
+export * from "./metrics";
+export * from "./random";
+export * from "./validate";
