@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ArtifactUnavailableError, fetchArtifact } from "../../src/artifacts/fetch";
+import { type Manifest, parseManifest } from "../../src/artifacts/manifest";
+import { resolveMirrorDir } from "../../src/artifacts/paths";
+import type { ProgressEvent } from "../../src/progress";
+
+const content = randomBytes(200_000);
+const sha = createHash("sha256").update(content).digest("hex");
+const URL_ = "https://example.invalid/demo.bin";
+
+const manifest: Manifest = parseManifest(
+  JSON.stringify({
+    version: 1,
+    artifacts: [
+      { id: "demo", description: "test file", source: "demo-src", file: "demo.bin", urls: [URL_], size: content.length, sha256: sha, mirrored: true },
+      { id: "unverifiable", description: "no checksum", source: "demo-src", file: "u.bin", urls: [URL_], size: null, sha256: null, mirrored: false },
+    ],
+  }),
+);
+
+/** A fetch that serves `body` for every URL, optionally failing after `failAfter` bytes, and counts its calls. */
+function server(body: Uint8Array | null, failAfter?: number) {
+  const calls: string[] = [];
+  const impl = (async (url: string) => {
+    calls.push(url);
+    if (!body) return new Response("nope", { status: 404, statusText: "Not Found" });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (failAfter === undefined) {
+          controller.enqueue(body);
+          controller.close();
+        } else {
+          controller.enqueue(body.subarray(0, failAfter));
+          controller.error(new Error("socket hang up"));
+        }
+      },
+    });
+    return new Response(stream, { status: 200 });
+  }) as unknown as typeof fetch;
+  return { impl, calls };
+}
+
+describe("fetchArtifact", () => {
+  let root: string;
+  let cacheDir: string;
+  let mirrorDir: string;
+  const cached = () => path.join(cacheDir, "demo-src", "demo.bin");
+  const cacheFiles = () => (fs.existsSync(path.join(cacheDir, "demo-src")) ? fs.readdirSync(path.join(cacheDir, "demo-src")) : []);
+  const putInMirror = (bytes: Uint8Array) => {
+    fs.mkdirSync(path.join(mirrorDir, "demo-src"), { recursive: true });
+    fs.writeFileSync(path.join(mirrorDir, "demo-src", "demo.bin"), bytes);
+  };
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-fetch-"));
+    cacheDir = path.join(root, "cache");
+    mirrorDir = path.join(root, "mirror");
+    fs.mkdirSync(mirrorDir);
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("copies from the mirror into the cache with progress, then serves the cache", async () => {
+    putInMirror(content);
+    const events: ProgressEvent[] = [];
+    const net = server(null);
+    const got = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: net.impl, onProgress: (e) => events.push(e) });
+    expect(got).toBe(cached());
+    expect(fs.readFileSync(got).equals(content)).toBe(true);
+    const copy = events.filter((e) => e.stage === "copy demo");
+    expect(copy[copy.length - 1]).toEqual({ stage: "copy demo", done: content.length, total: content.length, unit: "bytes" });
+
+    fs.rmSync(path.join(mirrorDir, "demo-src"), { recursive: true });
+    expect(await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: net.impl })).toBe(cached());
+    expect(net.calls).toEqual([]);
+  });
+
+  it("refuses a bad file in the mirror and leaves nothing in the cache", async () => {
+    const bad = Buffer.from(content);
+    bad[1000] ^= 0xff;
+    putInMirror(bad);
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl }).catch((e) => e);
+    expect(err).toBeInstanceOf(ArtifactUnavailableError);
+    expect(err.message).toContain(`mirror ${path.join(mirrorDir, "demo-src", "demo.bin")}: sha256 `);
+    expect(err.message).toContain(`expected ${sha}`);
+    expect(cacheFiles()).toEqual([]);
+  });
+
+  it("downloads when the mirror lacks the file, and lists every source tried when all fail", async () => {
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl }).catch((e) => e);
+    expect(err.message).toBe(
+      [
+        'Could not obtain artifact "demo" (demo.bin). Tried:',
+        `  - cache ${cached()}: not present`,
+        `  - mirror ${path.join(mirrorDir, "demo-src", "demo.bin")}: not present`,
+        `  - network ${URL_}: HTTP 404 Not Found`,
+        `To place it by hand, download ${URL_} and save it as`,
+        `  ${cached()}`,
+        `It must have sha256 ${sha} and be ${content.length} bytes.`,
+      ].join("\n"),
+    );
+    expect(err.attempts.map((a: { source: string }) => a.source)).toEqual(["cache", "mirror", "network"]);
+
+    const got = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir: null, fetchImpl: server(content).impl });
+    expect(fs.readFileSync(got).equals(content)).toBe(true);
+  });
+
+  it("says when no mirror is configured", async () => {
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir: null, fetchImpl: server(null).impl }).catch((e) => e);
+    expect(err.message).toContain("  - mirror (none): no mirror configured (set DECOMP_MIRROR)");
+  });
+
+  it("leaves no partial file when the download stream breaks halfway", async () => {
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(content, 100_000).impl }).catch((e) => e);
+    expect(err.message).toContain(`network ${URL_}: socket hang up`);
+    expect(cacheFiles()).toEqual([]);
+  });
+
+  it("never keeps a download whose checksum is wrong", async () => {
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(randomBytes(content.length)).impl }).catch((e) => e);
+    expect(err.message).toMatch(/network https:\/\/example\.invalid\/demo\.bin: sha256 [0-9a-f]{64}, expected/);
+    expect(cacheFiles()).toEqual([]);
+  });
+
+  it("replaces a corrupt cached file from the next source, or removes it and says so", async () => {
+    fs.mkdirSync(path.dirname(cached()), { recursive: true });
+    fs.writeFileSync(cached(), content.subarray(0, 5000));
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl }).catch((e) => e);
+    expect(err.message).toContain(`cache ${cached()}: size 5000 bytes, expected ${content.length}; removed the corrupt copy`);
+    expect(cacheFiles()).toEqual([]);
+
+    const flipped = Buffer.from(content);
+    flipped[0] ^= 1;
+    fs.writeFileSync(cached(), flipped);
+    putInMirror(content);
+    const got = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl });
+    expect(fs.readFileSync(got).equals(content)).toBe(true);
+  });
+
+  it("fails on an unknown id, listing the known ones", async () => {
+    await expect(fetchArtifact("demo2", { manifest, cacheDir })).rejects.toThrow('Unknown artifact id "demo2". Known ids: demo, unverifiable.');
+  });
+
+  it("refuses an artifact without a sha256 unless the file is passed explicitly", async () => {
+    const net = server(content);
+    const err = await fetchArtifact("unverifiable", { manifest, cacheDir, mirrorDir, fetchImpl: net.impl }).catch((e) => e);
+    expect(err.message).toContain("No sha256 is recorded for it, so decomp cannot verify a copy");
+    expect(err.message).toContain('fetchArtifact("unverifiable", { file })');
+    expect(net.calls).toEqual([]);
+
+    const mine = path.join(root, "u.bin");
+    fs.writeFileSync(mine, "anything");
+    expect(await fetchArtifact("unverifiable", { manifest, cacheDir, file: mine })).toBe(mine);
+  });
+
+  it("checks an explicitly passed file when a sha256 is known", async () => {
+    const mine = path.join(root, "demo.bin");
+    fs.writeFileSync(mine, content);
+    expect(await fetchArtifact("demo", { manifest, cacheDir, file: mine })).toBe(mine);
+    fs.writeFileSync(mine, "wrong");
+    await expect(fetchArtifact("demo", { manifest, cacheDir, file: mine })).rejects.toThrow(`file ${mine}: size 5 bytes, expected ${content.length}`);
+  });
+
+  it("fetches a real checkpoint from ../shared/mirror, byte for byte", async () => {
+    const mirror = resolveMirrorDir() as string;
+    const got = await fetchArtifact("resnet20", { cacheDir, fetchImpl: server(null).impl });
+    expect(got).toBe(path.join(cacheDir, "pytorch_resnet_cifar10", "resnet20-12fca82f.th"));
+    expect(fs.readFileSync(got).equals(fs.readFileSync(path.join(mirror, "pytorch_resnet_cifar10", "resnet20-12fca82f.th")))).toBe(true);
+  });
+});

