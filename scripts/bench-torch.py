@@ -1,0 +1,181 @@
+"""PyTorch CPU side of `decomp bench`: forward images/s of the CIFAR ResNets, and an oracle for logits.
+
+Run with the Debian python that has torch (a benchmark reference and test oracle, never product code):
+    /usr/bin/python3 scripts/bench-torch.py --depths 20,56 --batches 32,64,128,256 --images 10000
+Prints one JSON object on stdout. Inputs are synthetic, already-normalised N(0, 1) images (speed does not
+depend on pixel values). glibc's allocator settings only take effect at process start, so with
+--allocators default,tuned the script relaunches itself once per setting and merges the results.
+
+With --oracle-inputs FILE (raw little-endian float32, count x 32 x 32 x 3 NHWC, as the ForwardEngine takes
+them) it also writes FILE.logits.f32 and FILE.features.f32 computed by the PyTorch model, so the caller
+can compare its own outputs on the same images.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CHECKPOINTS = os.path.join(ROOT, "..", "shared", "mirror", "pytorch_resnet_cifar10")
+CHECKPOINT_FILES = {20: "resnet20-12fca82f.th", 32: "resnet32-d509ac18.th", 44: "resnet44-014dd654.th", 56: "resnet56-4bfd9763.th"}
+# Without these, glibc returns large freed blocks to the kernel and PyTorch page-faults them back in on
+# every batch; with them the heap keeps its pages.
+TUNED_MALLOC = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = stride != 1 or cin != cout
+        self.pad = (cout - cin) // 2
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        s = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad)) if self.downsample else x
+        return F.relu(y + s)
+
+
+class CifarResNet(nn.Module):
+    """Option-A CIFAR ResNet (He et al. 2016); parameter names match the mirrored checkpoints."""
+
+    def __init__(self, depth, classes=10):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        cin = 16
+        for stage, width in enumerate([16, 32, 64]):
+            blocks = []
+            for b in range(n):
+                blocks.append(Block(cin, width, 2 if stage > 0 and b == 0 else 1))
+                cin = width
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+        self.linear = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        features = x.mean(dim=(2, 3))
+        return features, self.linear(features)
+
+
+def load_model(depth, checkpoint_dir):
+    model = CifarResNet(depth)
+    path = os.path.join(checkpoint_dir, CHECKPOINT_FILES[depth])
+    if os.path.exists(path):
+        state = torch.load(path, map_location="cpu")
+        state = state.get("state_dict", state)
+        model.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()})
+        source = path
+    else:
+        source = "random init (checkpoint not found)"
+    return model.eval(), source
+
+
+def prepare(model, mode, example):
+    """eager: the module as is. frozen: TorchScript trace, frozen and optimised for inference (BN folded)."""
+    if mode == "eager":
+        return model
+    with torch.no_grad():
+        traced = torch.jit.trace(model, example)
+    return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+
+
+def time_pass(run, data, batch):
+    start = time.perf_counter()
+    for i in range(0, data.shape[0], batch):
+        run(data[i:i + batch])
+    return time.perf_counter() - start
+
+
+def measure(args):
+    torch.set_num_threads(args.threads)
+    gen = torch.Generator().manual_seed(0)
+    data = torch.randn(args.images, 3, 32, 32, generator=gen)
+    results = []
+    for depth in args.depths:
+        model, source = load_model(depth, args.checkpoint_dir)
+        for mode in args.modes:
+            for batch in args.batches:
+                run = prepare(model, mode, data[:batch])
+                with torch.inference_mode():
+                    for _ in range(args.warmup):
+                        run(data[:batch])
+                    best = min(time_pass(run, data, batch) for _ in range(args.repeats))
+                results.append({
+                    "depth": depth, "mode": mode, "batch": batch, "images": args.images,
+                    "seconds": best, "imagesPerSec": args.images / best, "checkpoint": source,
+                })
+    return results
+
+
+def write_oracle(args):
+    raw = torch.from_file(args.oracle_inputs, dtype=torch.float32, size=os.path.getsize(args.oracle_inputs) // 4)
+    images = raw.view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous()
+    model, _ = load_model(args.depths[0], args.checkpoint_dir)
+    with torch.inference_mode():
+        features, logits = model(images)
+    logits.numpy().astype("<f4").tofile(args.oracle_inputs + ".logits.f32")
+    features.numpy().astype("<f4").tofile(args.oracle_inputs + ".features.f32")
+
+
+def ints(text):
+    return [int(v) for v in text.split(",") if v]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--depths", type=ints, default=[20, 56])
+    p.add_argument("--batches", type=ints, default=[32, 64, 128, 256])
+    p.add_argument("--modes", type=lambda s: s.split(","), default=["eager", "frozen"])
+    p.add_argument("--images", type=int, default=10000)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--allocators", type=lambda s: s.split(","), default=["default", "tuned"],
+                   help="glibc malloc settings to measure: default and/or tuned (" + TUNED_MALLOC + ")")
+    p.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINTS)
+    p.add_argument("--oracle-inputs", help="raw float32 NHWC images; writes <file>.logits.f32 and <file>.features.f32 for the first depth")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+
+    if args.oracle_inputs:
+        write_oracle(args)
+        print(json.dumps({"oracle": args.oracle_inputs, "depth": args.depths[0]}))
+        return
+    if args.child:
+        print(json.dumps(measure(args)))
+        return
+
+    results = []
+    for allocator in args.allocators:
+        env = dict(os.environ)
+        env.pop("GLIBC_TUNABLES", None)
+        if allocator == "tuned":
+            env["GLIBC_TUNABLES"] = TUNED_MALLOC
+        elif allocator != "default":
+            p.error(f"unknown allocator setting {allocator!r}; use default or tuned")
+        out = subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--child"],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        for r in json.loads(out):
+            r["allocator"] = allocator
+            r["glibcTunables"] = env.get("GLIBC_TUNABLES", "")
+            results.append(r)
+    print(json.dumps({
+        "torch": torch.__version__, "threads": args.threads, "images": args.images,
+        "input": "synthetic N(0,1) normalised images, fixed seed", "results": results,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+/** ForwardEngine on ONNX Runtime's native CPU provider, running the graph exported from the ModelSpec. */
+import { availableParallelism } from "os";
+import * as ort from "onnxruntime-node";
+import type { ForwardEngine, ForwardResult } from "./engine";
+import type { ModelSpec } from "./spec";
+import type { StateDict } from "../torch";
+import { exportOnnxModel, type InputLayout } from "./onnx-export";
+
+export const ONNX_BACKEND = "onnxruntime-node/cpu";
+
+export interface OnnxEngineOptions {
+  /** Threads inside one operator; defaults to every core (os.availableParallelism). */
+  intraOpThreads?: number;
+  /** Graph input layout; see OnnxExportOptions. NHWC keeps the transpose inside the graph. */
+  inputLayout?: InputLayout;
+}
+
+/** Session options chosen by measurement on the project's 2-core machine (see src/bench). */
+export function sessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  };
+}
+
+class OnnxForwardEngine implements ForwardEngine {
+  readonly backend = ONNX_BACKEND;
+  private session: ort.InferenceSession | null;
+
+  constructor(readonly spec: ModelSpec, session: ort.InferenceSession, private readonly layout: InputLayout) {
+    this.session = session;
+  }
+
+  async forward(images: Float32Array, count: number): Promise<ForwardResult> {
+    if (!this.session) throw new Error("ONNX engine was disposed; create a new one with createOnnxEngine");
+    const [h, w, c] = this.spec.inputShape;
+    const per = h * w * c;
+    if (!Number.isInteger(count) || count < 1) throw new Error(`forward needs a positive image count, got ${count}`);
+    if (images.length < count * per) {
+      throw new Error(`forward got ${images.length} values for ${count} images; expected ${count} x ${h} x ${w} x ${c} = ${count * per}`);
+    }
+    const data = images.length === count * per ? images : images.subarray(0, count * per);
+    const dims = this.layout === "nhwc" ? [count, h, w, c] : [count, c, h, w];
+    const input = new ort.Tensor("float32", this.layout === "nhwc" ? data : nhwcToNchw(data, count, h, w, c), dims);
+    const { features, logits } = this.spec.outputs;
+    const out = await this.session.run({ [this.spec.input]: input }, [features, logits]);
+    const result = {
+      features: new Float32Array(out[features].data as Float32Array),
+      logits: new Float32Array(out[logits].data as Float32Array),
+    };
+    input.dispose();
+    out[features].dispose();
+    out[logits].dispose();
+    return result;
+  }
+
+  dispose(): void {
+    // release() is asynchronous in onnxruntime-node; the engine is unusable from here on either way.
+    void this.session?.release();
+    this.session = null;
+  }
+}
+
+function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+  const dst = new Float32Array(src.length);
+  const plane = h * w;
+  for (let b = 0; b < n; b++) {
+    const base = b * plane * c;
+    for (let p = 0; p < plane; p++) {
+      for (let ch = 0; ch < c; ch++) dst[base + ch * plane + p] = src[base + p * c + ch];
+    }
+  }
+  return dst;
+}
+
+/** Export `spec` with the given weights to ONNX and open it in an ONNX Runtime CPU session. */
+export async function createOnnxEngine(spec: ModelSpec, stateDict: StateDict, options: OnnxEngineOptions = {}): Promise<ForwardEngine> {
+  const layout = options.inputLayout ?? "nhwc";
+  const threads = options.intraOpThreads ?? availableParallelism();
+  const bytes = exportOnnxModel(spec, stateDict, { inputLayout: layout });
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(threads));
+  return new OnnxForwardEngine(spec, session, layout);
+}

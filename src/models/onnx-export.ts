@@ -1,0 +1,204 @@
+/**
+ * ModelSpec + PyTorch state dict -> ONNX ModelProto bytes for inference. BatchNorm that directly follows a
+ * convolution is folded into that convolution's weight and bias (inference mode, running statistics), so
+ * ONNX Runtime sees Conv(+Add)+Relu chains it can fuse.
+ */
+import type { BatchNormLayer, Conv2dLayer, Layer, ModelSpec } from "./spec";
+import type { StateDict } from "../torch";
+import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from "./onnx-proto";
+
+export type InputLayout = "nhwc" | "nchw";
+
+export interface OnnxExportOptions {
+  /**
+   * Layout of the graph input. "nhwc" (default) matches the ForwardEngine contract with a Transpose inside
+   * the graph; "nchw" leaves the transpose to the caller.
+   */
+  inputLayout?: InputLayout;
+}
+
+/** ONNX opset the exporter targets; every op used has had its current form since opset 13. */
+export const ONNX_OPSET = 13;
+const BATCH_DIM = "batch";
+// Slice clamps `ends` to the dimension, so one large value means "to the end" for any size.
+const SLICE_TO_END = Number.MAX_SAFE_INTEGER;
+
+/** The parameter `key` of the state dict, checked against the shape the spec expects. */
+export function getParam(stateDict: StateDict, key: string, shape: number[]): Float32Array {
+  const entry = stateDict.get(key);
+  if (!entry) {
+    throw new Error(`state dict has no "${key}": is the checkpoint for this architecture and depth?`);
+  }
+  const same = entry.shape.length === shape.length && entry.shape.every((d, i) => d === shape[i]);
+  if (!same) {
+    throw new Error(`state dict "${key}" has shape [${entry.shape.join(", ")}], the spec expects [${shape.join(", ")}]`);
+  }
+  return entry.data;
+}
+
+function countConsumers(layers: Layer[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of layers) {
+    const inputs = l.op === "add" ? l.inputs : [l.input];
+    for (const i of inputs) counts.set(i, (counts.get(i) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Per-channel scale and shift equal to BatchNorm in inference mode: y = x * scale + shift. */
+export function batchNormAffine(bn: BatchNormLayer, stateDict: StateDict): { scale: Float32Array; shift: Float32Array } {
+  const c = [bn.channels];
+  const gamma = getParam(stateDict, `${bn.param}.weight`, c);
+  const beta = getParam(stateDict, `${bn.param}.bias`, c);
+  const mean = getParam(stateDict, `${bn.param}.running_mean`, c);
+  const variance = getParam(stateDict, `${bn.param}.running_var`, c);
+  const scale = new Float32Array(bn.channels);
+  const shift = new Float32Array(bn.channels);
+  for (let i = 0; i < bn.channels; i++) {
+    // Folded in float64 so the only rounding is the final store to float32.
+    const s = gamma[i] / Math.sqrt(variance[i] + bn.eps);
+    scale[i] = s;
+    shift[i] = beta[i] - mean[i] * s;
+  }
+  return { scale, shift };
+}
+
+function convWeight(conv: Conv2dLayer, stateDict: StateDict): Float32Array {
+  return getParam(stateDict, conv.weight, [conv.outChannels, conv.inChannels, conv.kernel, conv.kernel]);
+}
+
+/** Build the inference graph of `spec` with weights from `stateDict`, serialised as ONNX ModelProto bytes. */
+export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: OnnxExportOptions = {}): Uint8Array {
+  const layout = options.inputLayout ?? "nhwc";
+  const nodes: OnnxNode[] = [];
+  const initializers: OnnxTensor[] = [];
+  const constant = (name: string, dims: number[], data: Float32Array | number[]): string => {
+    initializers.push({ name, dims, data });
+    return name;
+  };
+  const consumers = countConsumers(spec.layers);
+  const producedBy = new Map<string, Layer>();
+  const folded = new Set<Layer>();
+
+  const [h, w, c] = spec.inputShape;
+  const inputShape = layout === "nhwc" ? [BATCH_DIM, h, w, c] : [BATCH_DIM, c, h, w];
+  let graphInput = spec.input;
+  if (layout === "nhwc") {
+    graphInput = `${spec.input}:nchw`;
+    nodes.push({ opType: "Transpose", inputs: [spec.input], outputs: [graphInput], attributes: { perm: [0, 3, 1, 2] } });
+  }
+  const rename = (t: string): string => (t === spec.input ? graphInput : t);
+
+  // A BatchNorm is folded into the conv feeding it when nothing else reads the raw conv output.
+  const foldTarget = new Map<Conv2dLayer, BatchNormLayer>();
+  for (const l of spec.layers) {
+    producedBy.set(l.output, l);
+    if (l.op === "batchnorm") {
+      const src = producedBy.get(l.input);
+      if (src?.op === "conv2d" && consumers.get(l.input) === 1) {
+        foldTarget.set(src, l);
+        folded.add(l);
+      }
+    }
+  }
+
+  for (const l of spec.layers) {
+    switch (l.op) {
+      case "conv2d": {
+        const weight = convWeight(l, stateDict);
+        const bn = foldTarget.get(l);
+        const inputs = [rename(l.input)];
+        let output = l.output;
+        if (bn) {
+          const { scale, shift } = batchNormAffine(bn, stateDict);
+          const perOut = l.inChannels * l.kernel * l.kernel;
+          const scaled = new Float32Array(weight.length);
+          for (let o = 0; o < l.outChannels; o++) {
+            for (let j = 0; j < perOut; j++) scaled[o * perOut + j] = weight[o * perOut + j] * scale[o];
+          }
+          inputs.push(constant(`${l.weight}:folded`, [l.outChannels, l.inChannels, l.kernel, l.kernel], scaled));
+          inputs.push(constant(`${bn.param}:shift`, [l.outChannels], shift));
+          output = bn.output;
+        } else {
+          inputs.push(constant(l.weight, [l.outChannels, l.inChannels, l.kernel, l.kernel], weight));
+        }
+        nodes.push({
+          opType: "Conv",
+          inputs,
+          outputs: [output],
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad] },
+        });
+        break;
+      }
+      case "batchnorm": {
+        if (folded.has(l)) break;
+        const ch = [l.channels];
+        const p = (suffix: string) => constant(`${l.param}.${suffix}`, ch, getParam(stateDict, `${l.param}.${suffix}`, ch));
+        nodes.push({
+          opType: "BatchNormalization",
+          inputs: [rename(l.input), p("weight"), p("bias"), p("running_mean"), p("running_var")],
+          outputs: [l.output],
+          attributes: { epsilon: { float: l.eps } },
+        });
+        break;
+      }
+      case "relu":
+        nodes.push({ opType: "Relu", inputs: [rename(l.input)], outputs: [l.output] });
+        break;
+      case "add":
+        nodes.push({ opType: "Add", inputs: l.inputs.map(rename), outputs: [l.output] });
+        break;
+      case "shortcutA": {
+        const strided = `${l.output}:strided`;
+        const s = l.stride;
+        nodes.push({
+          opType: "Slice",
+          inputs: [
+            rename(l.input),
+            constant(`${l.output}:starts`, [2], [0, 0]),
+            constant(`${l.output}:ends`, [2], [SLICE_TO_END, SLICE_TO_END]),
+            constant(`${l.output}:axes`, [2], [2, 3]),
+            constant(`${l.output}:steps`, [2], [s, s]),
+          ],
+          outputs: [strided],
+        });
+        const p = l.padChannelsEachSide;
+        nodes.push({ opType: "Pad", inputs: [strided, constant(`${l.output}:pads`, [8], [0, p, 0, 0, 0, p, 0, 0])], outputs: [l.output] });
+        break;
+      }
+      case "globalAvgPool": {
+        const pooled = `${l.output}:nchw11`;
+        nodes.push({ opType: "GlobalAveragePool", inputs: [rename(l.input)], outputs: [pooled] });
+        nodes.push({ opType: "Flatten", inputs: [pooled], outputs: [l.output], attributes: { axis: 1 } });
+        break;
+      }
+      case "linear": {
+        const weight = getParam(stateDict, `${l.param}.weight`, [l.outFeatures, l.inFeatures]);
+        const bias = getParam(stateDict, `${l.param}.bias`, [l.outFeatures]);
+        nodes.push({
+          opType: "Gemm",
+          inputs: [rename(l.input), constant(`${l.param}.weight`, [l.outFeatures, l.inFeatures], weight), constant(`${l.param}.bias`, [l.outFeatures], bias)],
+          outputs: [l.output],
+          attributes: { transB: 1 },
+        });
+        break;
+      }
+    }
+  }
+
+  return encodeOnnxModel({
+    producerName: "decomp",
+    producerVersion: "0.1.0",
+    opsetVersion: ONNX_OPSET,
+    graph: {
+      name: spec.name,
+      nodes,
+      initializers,
+      inputs: [{ name: spec.input, elemType: OnnxDataType.FLOAT, shape: inputShape }],
+      outputs: [
+        { name: spec.outputs.features, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.featureWidth] },
+        { name: spec.outputs.logits, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.classes] },
+      ],
+    },
+  });
+}
