@@ -1,8 +1,10 @@
 /** Entry point of the `decomp` command: picks the subcommand, handles --help and --json, maps errors to exit codes. */
 import { type Command, parseCommandArgs, usage } from "./command";
+import { evalCommand } from "./commands/eval";
 import { fetchCommand } from "./commands/fetch";
+import { selectCommand } from "./commands/select";
 
-const COMMANDS: Command[] = [fetchCommand];
+const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,41 @@
+/** `decomp eval`: full-layer test accuracy of a pretrained model, and the decomposed accuracy of an index map. */
+import * as fs from "node:fs";
+import { CIFAR10_CLASSES } from "../../data";
+import { featureMatrix, finalLayer, getFeatures, logitAccuracy } from "../../features";
+import { evaluateIndexMap } from "../../method";
+import { modelEntry } from "../../models/registry";
+import type { Command } from "../command";
+import { stderrProgress } from "../progress";
+import { MODEL_OPTIONS, modelChoice } from "./model-options";
+
+export const evalCommand: Command = {
+  name: "eval",
+  summary:
+    "Evaluate a pretrained model on the CIFAR-10 test set: full accuracy, and with --indices the decomposed accuracy of an index map ({\"<class>\": [indices...]}, keys class numbers or names).",
+  options: {
+    ...MODEL_OPTIONS,
+    indices: { type: "string", valueName: "FILE", description: "JSON index map to evaluate as a decomposed final layer" },
+  },
+  async run(values, _positionals, ctx) {
+    const choice = modelChoice(values);
+    const test = await getFeatures({ ...choice, split: "test", augmentSeed: null, onProgress: stderrProgress() });
+    const accuracy = 100 * logitAccuracy(test);
+    const published = 100 * modelEntry(choice.model).publishedAccuracy;
+    ctx.log(`${choice.model} (${choice.norm} normalisation, ${test.backend}): top-1 ${accuracy.toFixed(2)}% on ${test.count} test images (published: ${published.toFixed(2)}%)`);
+    const result: Record<string, unknown> = { model: choice.model, norm: choice.norm, backend: test.backend, images: test.count, accuracy, publishedAccuracy: published };
+    if (typeof values.indices === "string") {
+      const text = fs.readFileSync(values.indices, "utf8");
+      const keyedByName = /"[a-z]/.test(text);
+      const ev = evaluateIndexMap(text, featureMatrix(test), test.labels, finalLayer(test), keyedByName ? CIFAR10_CLASSES : undefined);
+      Object.assign(result, {
+        indices: values.indices,
+        fullLayerAccuracy: 100 * ev.fullAccuracy,
+        decomposedAccuracy: 100 * ev.decomposedAccuracy,
+        rA: ev.accuracyRatio,
+        macs: ev.macs,
+      });
+      ctx.log(`decomposed (${values.indices}): ${(100 * ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
+    }
+    return result;
+  },
+};
