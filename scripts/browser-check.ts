@@ -1,0 +1,243 @@
+/**
+ * Opens exported HTML reports in headless Chromium, checks that every chart is drawn, every image is
+ * non-blank and every table has rows, and saves a full-page screenshot of each report.
+ *
+ * Talks to Chromium over the DevTools protocol with Node's WebSocket, which Node 20 only exposes with
+ * `--experimental-websocket` (the npm scripts pass it). All http(s) requests are blocked, so a report that
+ * passes here also reads offline.
+ */
+import { spawn, ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { pathToFileURL } from "url";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+  "--hide-scrollbars",
+  "--remote-debugging-port=0",
+];
+
+export interface ReportCheck {
+  report: string;
+  screenshot: string;
+  charts: number;
+  images: number;
+  tables: number;
+  /** Empty when the report passed. */
+  problems: string[];
+}
+
+/** What the page reports about itself; computed in the browser by PAGE_CHECK. */
+interface PageFacts {
+  charts: { marks: number; width: number; height: number }[];
+  images: { width: number; height: number; distinctPixels: number }[];
+  tables: { rows: number; visible: boolean }[];
+}
+
+// Runs inside the page. Vega's SVG puts every mark in a <g class="mark-..."> group; the frame group holds none.
+const PAGE_CHECK = `(() => {
+  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const charts = [...document.querySelectorAll(".decomp-chart svg")].map((svg) => {
+    const r = svg.getBoundingClientRect();
+    const marks = [...svg.querySelectorAll('g[class*="mark-"]:not(.mark-group) > *')].filter(visible).length;
+    return { marks, width: r.width, height: r.height };
+  });
+  const images = [...document.querySelectorAll(".jp-OutputArea-output img")].map((img) => {
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    let distinct = 0;
+    if (img.complete && c.width > 0) {
+      const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < px.length && seen.size < 16; i += 4) seen.add(px[i] << 16 | px[i + 1] << 8 | px[i + 2]);
+      distinct = seen.size;
+    }
+    const r = img.getBoundingClientRect();
+    return { width: r.width, height: r.height, distinctPixels: distinct };
+  });
+  const tables = [...document.querySelectorAll(".jp-OutputArea-output table")].map((t) => ({
+    rows: t.querySelectorAll("tbody tr").length, visible: visible(t),
+  }));
+  return JSON.stringify({ charts, images, tables });
+})()`;
+
+export function problemsOf(facts: PageFacts): string[] {
+  const problems: string[] = [];
+  facts.charts.forEach((c, i) => {
+    if (c.width === 0 || c.height === 0) problems.push(`chart ${i + 1} has no size on the page`);
+    else if (c.marks === 0) problems.push(`chart ${i + 1} draws no marks`);
+  });
+  facts.images.forEach((im, i) => {
+    if (im.width === 0 || im.height === 0) problems.push(`image ${i + 1} is not displayed`);
+    else if (im.distinctPixels < 2) problems.push(`image ${i + 1} is blank (one colour)`);
+  });
+  facts.tables.forEach((t, i) => {
+    if (t.rows === 0) problems.push(`table ${i + 1} has no rows`);
+    else if (!t.visible) problems.push(`table ${i + 1} is not visible`);
+  });
+  return problems;
+}
+
+/** A DevTools protocol connection to one browser, with flat sessions for its pages. */
+class Cdp {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private listeners: ((method: string, params: any, sessionId?: string) => void)[] = [];
+
+  private constructor(private socket: WebSocket) {
+    socket.addEventListener("message", (ev: MessageEvent) => {
+      const msg = JSON.parse(String(ev.data));
+      if (msg.id !== undefined) {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        if (msg.error) p?.reject(new Error(`${msg.error.message} (${msg.error.code})`));
+        else p?.resolve(msg.result);
+      } else {
+        for (const l of this.listeners) l(msg.method, msg.params, msg.sessionId);
+      }
+    });
+  }
+
+  static connect(url: string): Promise<Cdp> {
+    if (typeof WebSocket === "undefined") {
+      throw new Error("Node's WebSocket is missing: run node with --experimental-websocket (Node 20) or use Node >= 22");
+    }
+    const socket = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      socket.addEventListener("open", () => resolve(new Cdp(socket)));
+      socket.addEventListener("error", () => reject(new Error(`cannot connect to Chromium at ${url}`)));
+    });
+  }
+
+  send(method: string, params: object = {}, sessionId?: string): Promise<any> {
+    const id = this.nextId++;
+    this.socket.send(JSON.stringify({ id, method, params, sessionId }));
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  waitFor(method: string, sessionId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${method}`)), timeoutMs);
+      this.listeners.push((m, _p, s) => {
+        if (m === method && s === sessionId) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function startChromium(userDataDir: string): Promise<{ proc: ChildProcess; wsUrl: string }> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (installs Debian's chromium)`);
+  }
+  const proc = spawn(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`, "about:blank"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let stderr = "";
+    const timer = setTimeout(() => reject(new Error(`Chromium did not start within 30 s:\n${stderr}`)), 30000);
+    proc.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, wsUrl: m[1] });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`Chromium exited with ${code} before listening:\n${stderr}`)));
+  });
+}
+
+async function checkOne(cdp: Cdp, report: string, screenshot: string): Promise<ReportCheck> {
+  const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
+  const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
+  try {
+    await cdp.send("Page.enable", {}, sessionId);
+    await cdp.send("Network.enable", {}, sessionId);
+    await cdp.send("Network.setBlockedURLs", { urls: ["http://*", "https://*"] }, sessionId);
+    await cdp.send("Emulation.setDeviceMetricsOverride", { width: 1100, height: 800, deviceScaleFactor: 1, mobile: false }, sessionId);
+    const loaded = cdp.waitFor("Page.loadEventFired", sessionId, 60000);
+    await cdp.send("Page.navigate", { url: pathToFileURL(report).href }, sessionId);
+    await loaded;
+    const { result } = await cdp.send("Runtime.evaluate", { expression: PAGE_CHECK, returnByValue: true }, sessionId);
+    const facts = JSON.parse(result.value) as PageFacts;
+    const metrics = await cdp.send("Page.getLayoutMetrics", {}, sessionId);
+    const height = Math.min(Math.ceil(metrics.cssContentSize.height), 12000);
+    await cdp.send("Emulation.setDeviceMetricsOverride", { width: 1100, height, deviceScaleFactor: 1, mobile: false }, sessionId);
+    const shot = await cdp.send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true }, sessionId);
+    fs.writeFileSync(screenshot, Buffer.from(shot.data, "base64"));
+    return {
+      report,
+      screenshot,
+      charts: facts.charts.length,
+      images: facts.images.length,
+      tables: facts.tables.length,
+      problems: problemsOf(facts),
+    };
+  } finally {
+    await cdp.send("Target.closeTarget", { targetId });
+  }
+}
+
+/** Checks each report; the screenshot of reports/x.html is written next to it as reports/x.png. */
+export async function checkReports(reports: string[]): Promise<ReportCheck[]> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-chromium-"));
+  const { proc, wsUrl } = await startChromium(userDataDir);
+  let cdp: Cdp | undefined;
+  try {
+    cdp = await Cdp.connect(wsUrl);
+    const results: ReportCheck[] = [];
+    for (const report of reports) {
+      const screenshot = report.replace(/\.html$/, "") + ".png";
+      results.push(await checkOne(cdp, path.resolve(report), screenshot));
+    }
+    return results;
+  } finally {
+    cdp?.close();
+    proc.kill();
+    await new Promise((r) => proc.once("exit", r));
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+export function describeCheck(c: ReportCheck): string {
+  const counts = `${c.charts} chart(s), ${c.images} image(s), ${c.tables} table(s)`;
+  return c.problems.length === 0
+    ? `ok   ${path.basename(c.report)}: ${counts}; screenshot ${c.screenshot}`
+    : `FAIL ${path.basename(c.report)}: ${c.problems.join("; ")}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    console.error("usage: npm run check:reports -- reports/01-csg-baseline.html [...]");
+    return 2;
+  }
+  const results = await checkReports(argv);
+  for (const r of results) console.log(describeCheck(r));
+  return results.every((r) => r.problems.length === 0) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,15 @@
+/** Everything a notebook uses to show results: tables, charts, images, progress, paper values. */
+export { publish, updatableDisplay } from "./display";
+export type { MimeBundle, UpdatableDisplay } from "./display";
+export { PAPER_COLUMN, showTable, tableBundle, tableHtml, tableText } from "./table";
+export type { TableOptions, TableSource } from "./table";
+export { VEGALITE_MIME, chartBundle, chartSvg, showChart } from "./chart";
+export type { ChartSpec } from "./chart";
+export { encodePng, mapGrid, pngBundle, showPng } from "./image";
+export type { GridOptions, RgbaImage } from "./image";
+export { progressBundle, progressDisplay } from "./progress-display";
+export { OURS_COLUMN, SOURCE_COLUMN, comparisonFrame, paperClaimsFrame } from "./frames";
+export type { ComparisonRow } from "./frames";
+export { PAPER, PAPER_CITATION } from "./paper";
+export type { PaperKey, PaperValue } from "./paper";
+export { SUMMARY_MIME, profileBundle, showProfile, showSummary, summaryBundle } from "./notebook";
