@@ -20,7 +20,8 @@ if (!fs.existsSync(entry) || newestMtime(path.join(root, "src")) > fs.statSync(e
   process.stderr.write("decomp: compiling src/ (it changed since the last build)...\n");
   const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
   try {
-    execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: ["ignore", process.stderr, process.stderr] }  // stdout stays clean for --json);
+    // Compiler messages go to stderr so that stdout stays one JSON object under --json.
+    execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: ["ignore", process.stderr, process.stderr] });
   } catch {
     // tsc still emits JavaScript when it finds type errors; run that, but say so.
     if (!fs.existsSync(entry)) process.exit(1);
