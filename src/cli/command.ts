@@ -57,3 +57,8 @@ export function intOption(values: OptionValues, name: string, min = -Infinity, m
   }
   return n;
 }
+
+/** A fraction as a percentage rounded to 4 decimals, so JSON shows 93.1 rather than 93.10000000000001. */
+export function percent(fraction: number): number {
+  return Math.round(fraction * 1e6) / 1e4;
+}

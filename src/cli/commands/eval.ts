@@ -4,7 +4,7 @@ import { CIFAR10_CLASSES } from "../../data";
 import { featureMatrix, finalLayer, getFeatures, logitAccuracy } from "../../features";
 import { evaluateIndexMap } from "../../method";
 import { modelEntry } from "../../models/registry";
-import type { Command } from "../command";
+import { type Command, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
 
@@ -19,8 +19,8 @@ export const evalCommand: Command = {
   async run(values, _positionals, ctx) {
     const choice = modelChoice(values);
     const test = await getFeatures({ ...choice, split: "test", augmentSeed: null, onProgress: stderrProgress() });
-    const accuracy = 100 * logitAccuracy(test);
-    const published = 100 * modelEntry(choice.model).publishedAccuracy;
+    const accuracy = percent(logitAccuracy(test));
+    const published = percent(modelEntry(choice.model).publishedAccuracy);
     ctx.log(`${choice.model} (${choice.norm} normalisation, ${test.backend}): top-1 ${accuracy.toFixed(2)}% on ${test.count} test images (published: ${published.toFixed(2)}%)`);
     const result: Record<string, unknown> = { model: choice.model, norm: choice.norm, backend: test.backend, images: test.count, accuracy, publishedAccuracy: published };
     if (typeof values.indices === "string") {
@@ -29,12 +29,12 @@ export const evalCommand: Command = {
       const ev = evaluateIndexMap(text, featureMatrix(test), test.labels, finalLayer(test), keyedByName ? CIFAR10_CLASSES : undefined);
       Object.assign(result, {
         indices: values.indices,
-        fullLayerAccuracy: 100 * ev.fullAccuracy,
-        decomposedAccuracy: 100 * ev.decomposedAccuracy,
+        fullLayerAccuracy: percent(ev.fullAccuracy),
+        decomposedAccuracy: percent(ev.decomposedAccuracy),
         rA: ev.accuracyRatio,
         macs: ev.macs,
       });
-      ctx.log(`decomposed (${values.indices}): ${(100 * ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
+      ctx.log(`decomposed (${values.indices}): ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
     }
     return result;
   },

@@ -4,7 +4,7 @@ import { featureMatrix, finalLayer, getFeatures } from "../../features";
 import { evaluateDecomposed, indexMapToJson, influentialSets, validateK } from "../../method";
 import { modelEntry } from "../../models/registry";
 import { cifarResNetSpec } from "../../models/spec";
-import { type Command, intOption } from "../command";
+import { type Command, intOption, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
 
@@ -41,7 +41,7 @@ export const selectCommand: Command = {
     const trainImages = augmentSeed === null ? "plain" : `augmented (seed ${augmentSeed})`;
     ctx.log(
       `${choice.model}, k1=${k1}, k2=${k2}, ${trainImages} training features, ${choice.norm} normalisation (${test.backend}): ` +
-        `A_f ${(100 * ev.fullAccuracy).toFixed(2)}%, A_d ${(100 * ev.decomposedAccuracy).toFixed(2)}%, r_A ${ev.accuracyRatio.toFixed(4)}, ` +
+        `A_f ${percent(ev.fullAccuracy).toFixed(2)}%, A_d ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A ${ev.accuracyRatio.toFixed(4)}, ` +
         `multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`,
     );
     return {
@@ -53,8 +53,8 @@ export const selectCommand: Command = {
       augmentSeed,
       trainImages: train.count,
       testImages: test.count,
-      fullAccuracy: 100 * ev.fullAccuracy,
-      decomposedAccuracy: 100 * ev.decomposedAccuracy,
+      fullAccuracy: percent(ev.fullAccuracy),
+      decomposedAccuracy: percent(ev.decomposedAccuracy),
       rA: ev.accuracyRatio,
       macs: ev.macs,
       indices: Object.fromEntries(result.sets.map((s, c) => [String(c), [...s]])),
