@@ -1,0 +1,288 @@
+/**
+ * Retraining after decomposition (the paper's retraining section): fine-tune every parameter of the network
+ * with the decomposed head (a masked final layer), BatchNorm in training mode, Adam and cross-entropy on
+ * augmented, shuffled CIFAR batches. A checkpoint is written atomically after each epoch and picked up again
+ * by a later call with the same configuration, so an interrupted run resumes where its last epoch ended.
+ */
+import { createHash } from "node:crypto";
+import * as tf from "@tensorflow/tfjs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { resolveCacheDir } from "../artifacts";
+import { type ImageSet, deriveSeed, mulberry32, normalise, augmentationFor, padCropFlip, AUGMENT_PAD } from "../data";
+import { runExtraction } from "../features/extract";
+import { accuracy, type IndexSets, predictFromLogits } from "../method";
+import { createTfjsEngine } from "../models/tfjs-resnet";
+import type { ModelSpec } from "../models/spec";
+import { type Progress, silentProgress } from "../progress";
+import type { StateDict } from "../torch";
+import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
+import { batchNormLayers, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
+import { readTensorFile, writeTensorFile } from "./tensor-file";
+import { tfjsTrainStep } from "./tfjs-train-step";
+import { registerTrainingKernels } from "./wasm-kernels";
+
+export interface FineTuneOptions {
+  spec: ModelSpec;
+  /** Pretrained weights (PyTorch naming); not modified. */
+  stateDict: StateDict;
+  /** S_y per class: the decomposed head keeps W[y, j] for j in S_y only. */
+  sets: IndexSets;
+  train: ImageSet;
+  /** Evaluated (eval-mode BN, decomposed head) before training and after every epoch. */
+  test: ImageSet;
+  /** Input normalisation name (src/data NORMALISATIONS). */
+  norm: string;
+  /** Total epochs; a resumed run trains only the ones its checkpoint lacks. Default 1. */
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  /** Record mean loss and batch accuracy every this many batches (default 10). */
+  logEvery?: number;
+  cacheDir?: string;
+  /** Continue from a checkpoint of the same configuration when there is one (default true). */
+  resume?: boolean;
+  onProgress?: Progress;
+  /** Checked after every batch; an aborted run keeps its last epoch checkpoint. */
+  signal?: AbortSignal;
+}
+
+export interface BatchLog {
+  epoch: number;
+  /** Batches done in this epoch when the entry was taken. */
+  batch: number;
+  /** Mean cross-entropy and accuracy over the batches since the previous entry (training mode, augmented). */
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface FineTuneHistory {
+  /** Decomposed-head test accuracy A_d: entry e is after e epochs (entry 0 before any training). */
+  testAccuracy: number[];
+  batches: BatchLog[];
+  epochs: EpochLog[];
+}
+
+export interface FineTuneResult {
+  /** Fine-tuned weights with the masked head baked in (zeros outside S_y): a plain state dict any executor loads. */
+  stateDict: StateDict;
+  history: FineTuneHistory;
+  checkpointPath: string;
+  /** Epochs that were already in the checkpoint when this call started. */
+  resumedEpochs: number;
+}
+
+interface CheckpointMeta {
+  key: string;
+  epochsDone: number;
+  adamStep: number;
+  seed: number;
+  history: FineTuneHistory;
+}
+
+function hashBytes(hash: ReturnType<typeof createHash>, a: Float32Array | Uint8Array): void {
+  hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+/** Everything that changes the trajectory, hashed; the epoch count is not in it, so more epochs extend a run. */
+function configurationKey(o: FineTuneOptions, batchSize: number, lr: number, seed: number): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ v: 1, model: o.spec.name, norm: o.norm, batchSize, lr, seed, adam: ADAM_DEFAULTS, sets: o.sets, train: o.train.count, test: o.test.count }));
+  for (const [name, t] of o.stateDict) {
+    hash.update(name);
+    hashBytes(hash, t.data);
+  }
+  for (const set of [o.train, o.test]) {
+    hashBytes(hash, set.pixels);
+    hashBytes(hash, set.labels);
+  }
+  return hash.digest("hex");
+}
+
+export function fineTuneCheckpointPath(cacheDir: string, model: string, key: string): string {
+  return path.join(cacheDir, "retrain", `${model}-${key.slice(0, 16)}.ckpt`);
+}
+
+/** A seeded permutation of 0..n-1 (Fisher-Yates). */
+function shuffledOrder(n: number, seed: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const rng = mulberry32(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+/** Augmented pixels of the images at `indices`; each image's crop and flip depend only on (seed, its index). */
+function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number): Uint8Array {
+  const bytes = set.height * set.width * set.channels;
+  const out = new Uint8Array(indices.length * bytes);
+  const shape = { height: set.height, width: set.width, channels: set.channels };
+  indices.forEach((index, k) => {
+    padCropFlip(set.pixels.subarray(index * bytes, (index + 1) * bytes), out.subarray(k * bytes, (k + 1) * bytes), shape, AUGMENT_PAD, augmentationFor(seed, index));
+  });
+  return out;
+}
+
+/** Eval-mode (running statistics) test accuracy of a state dict whose head is already masked. */
+export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
+  const engine = createTfjsEngine(spec, stateDict);
+  try {
+    const { logits } = await runExtraction(engine, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
+    return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
+  } finally {
+    engine.dispose();
+  }
+}
+
+function checkOptions(o: FineTuneOptions, epochs: number, batchSize: number, lr: number): void {
+  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs a batch), got ${batchSize}`);
+  if (!(lr > 0)) throw new Error(`lr must be positive, got ${lr}`);
+  if (o.train.count < 2) throw new Error(`the training set has ${o.train.count} images; need at least 2`);
+}
+
+export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
+  const { spec, train, test, norm } = options;
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? 64;
+  const lr = options.lr ?? ADAM_DEFAULTS.lr;
+  const seed = options.seed ?? 0;
+  const logEvery = options.logEvery ?? 10;
+  const onProgress = options.onProgress ?? silentProgress;
+  checkOptions(options, epochs, batchSize, lr);
+  // Neither TF.js backend without native bindings can train a convolution at a usable speed on its own.
+  const active = tf.getBackend();
+  if (active === "wasm" || active === "cpu") registerTrainingKernels(active);
+
+  const mask = headMask(options.sets, spec.classes, spec.featureWidth);
+  const key = configurationKey(options, batchSize, lr, seed);
+  const checkpointPath = fineTuneCheckpointPath(resolveCacheDir(options.cacheDir), spec.name, key);
+  const names = trainableNames(spec);
+
+  let stateDict: StateDict;
+  let adam: AdamState;
+  let history: FineTuneHistory;
+  let epochsDone = 0;
+  if ((options.resume ?? true) && fs.existsSync(checkpointPath)) {
+    ({ stateDict, adam, history, epochsDone } = loadCheckpoint(checkpointPath, key, names));
+  } else {
+    stateDict = decomposedStateDict(spec, options.stateDict, mask);
+    adam = createAdamState(new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data])));
+    history = { testAccuracy: [await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress)], batches: [], epochs: [] };
+  }
+  const resumedEpochs = epochsDone;
+  const params = new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
+  const bnLayers = batchNormLayers(spec);
+
+  for (let epoch = epochsDone; epoch < epochs; epoch++) {
+    const stage = `fine-tune ${spec.name} epoch ${epoch + 1}/${epochs}`;
+    const order = shuffledOrder(train.count, deriveSeed(seed, 2 * epoch + 1));
+    const augmentSeed = deriveSeed(seed, 2 * epoch);
+    const started = Date.now();
+    let lossSum = 0;
+    let correctSum = 0;
+    let window = { loss: 0, correct: 0, images: 0, batches: 0 };
+    let batch = 0;
+    onProgress({ stage, done: 0, total: train.count, unit: "images" });
+    // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
+    for (let start = 0; start + 1 < train.count; start += batchSize) {
+      const indices = order.subarray(start, Math.min(start + batchSize, train.count));
+      const count = indices.length;
+      const images = normalise({ count, pixels: augmentedBatch(train, indices, augmentSeed) }, norm);
+      const labels = Array.from(indices, (i) => train.labels[i]);
+      const step = tfjsTrainStep(spec, stateDict, mask, images, labels, count);
+      adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });
+      for (const bn of bnLayers) {
+        const s = step.batchStats.get(bn.param);
+        const mean = stateDict.get(`${bn.param}.running_mean`);
+        const variance = stateDict.get(`${bn.param}.running_var`);
+        if (s === undefined || mean === undefined || variance === undefined) throw new Error(`no running statistics for ${bn.param}`);
+        updateRunningStats(mean.data, variance.data, s.mean, s.variance, s.count);
+        const tracked = stateDict.get(`${bn.param}.num_batches_tracked`);
+        if (tracked !== undefined) tracked.data[0] += 1;
+      }
+      batch++;
+      lossSum += step.loss * count;
+      correctSum += step.correct;
+      window = { loss: window.loss + step.loss * count, correct: window.correct + step.correct, images: window.images + count, batches: window.batches + 1 };
+      if (window.batches === logEvery) {
+        history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
+        window = { loss: 0, correct: 0, images: 0, batches: 0 };
+      }
+      onProgress({ stage, done: start + count, total: train.count, unit: "images" });
+      if (options.signal?.aborted) {
+        throw new Error(`fine-tune aborted in epoch ${epoch + 1}; the checkpoint after epoch ${epoch} is kept at ${checkpointPath} and a new call resumes from it`);
+      }
+    }
+    if (window.batches > 0) history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
+    const seen = train.count - (train.count % batchSize === 1 ? 1 : 0);
+    const seconds = (Date.now() - started) / 1000;
+    history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds });
+    history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
+    await writeTensorFile(checkpointPath, checkpointTensors(stateDict, adam, names), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
+  }
+  return { stateDict, history, checkpointPath, resumedEpochs };
+}
+
+const PARAM = "param:";
+const MOMENT1 = "adam.m:";
+const MOMENT2 = "adam.v:";
+
+function checkpointTensors(stateDict: StateDict, adam: AdamState, names: string[]): StateDict {
+  const out: StateDict = new Map();
+  for (const [name, t] of stateDict) out.set(PARAM + name, t);
+  for (const name of names) {
+    const shape = (stateDict.get(name) as { shape: number[] }).shape;
+    out.set(MOMENT1 + name, { shape, data: adam.m.get(name) as Float32Array });
+    out.set(MOMENT2 + name, { shape, data: adam.v.get(name) as Float32Array });
+  }
+  return out;
+}
+
+function loadCheckpoint(file: string, key: string, names: string[]): { stateDict: StateDict; adam: AdamState; history: FineTuneHistory; epochsDone: number } {
+  const { tensors, meta } = readTensorFile<CheckpointMeta>(file);
+  if (meta.key !== key) throw new Error(`${file} belongs to another configuration; delete it or pass resume: false`);
+  const stateDict: StateDict = new Map();
+  const adam: AdamState = { step: meta.adamStep, m: new Map(), v: new Map() };
+  for (const [name, t] of tensors) {
+    // Own copies: the decoded arrays share one buffer, and training mutates them in place.
+    const data = new Float32Array(t.data);
+    if (name.startsWith(PARAM)) stateDict.set(name.slice(PARAM.length), { shape: t.shape, data });
+    else if (name.startsWith(MOMENT1)) adam.m.set(name.slice(MOMENT1.length), data);
+    else if (name.startsWith(MOMENT2)) adam.v.set(name.slice(MOMENT2.length), data);
+  }
+  const missing = names.filter((n) => !stateDict.has(n) || !adam.m.has(n) || !adam.v.has(n));
+  if (missing.length > 0) throw new Error(`${file} lacks ${missing.slice(0, 4).join(", ")}; delete it to start again`);
+  return { stateDict, adam, history: meta.history, epochsDone: meta.epochsDone };
+}
+
+export interface SavedModelMeta {
+  model: string;
+  /** S_y the head was trained with; the saved head is zero outside them. */
+  sets: number[][];
+  history?: FineTuneHistory;
+}
+
+/** Saves a state dict (PyTorch key naming) with what produced it; reload with loadFineTuned. */
+export async function saveFineTuned(file: string, stateDict: StateDict, meta: SavedModelMeta): Promise<void> {
+  await writeTensorFile(file, stateDict, meta);
+}
+
+export function loadFineTuned(file: string): { stateDict: StateDict; meta: SavedModelMeta } {
+  const { tensors, meta } = readTensorFile<SavedModelMeta>(file);
+  return { stateDict: tensors, meta };
+}

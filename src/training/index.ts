@@ -1,0 +1,20 @@
+/** Retraining after decomposition: full fine-tune with the masked head, head-only retraining, and the kernels training needs. */
+export { ADAM_DEFAULTS, type AdamOptions, type AdamState, adamStep, createAdamState } from "./adam";
+export {
+  type BatchLog,
+  type EpochLog,
+  type FineTuneHistory,
+  type FineTuneOptions,
+  type FineTuneResult,
+  type SavedModelMeta,
+  decomposedTestAccuracy,
+  fineTune,
+  fineTuneCheckpointPath,
+  loadFineTuned,
+  saveFineTuned,
+} from "./fine-tune";
+export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures, retrainHead } from "./head";
+export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
+export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "./tensor-file";
+export { type BatchStats, type TrainStepResult, batchNormTrain, maskedHeadLogits, maskedLinear, tfjsTrainStep } from "./tfjs-train-step";
+export { conv2dFilterGradient, conv2dInputGradient, registerTrainingKernels } from "./wasm-kernels";

@@ -1,0 +1,85 @@
+/**
+ * The trainable state of a CIFAR ResNet as plain typed arrays in PyTorch state-dict naming and layout, so the
+ * optimiser, checkpoints and the saved model never depend on which tensor engine computed the gradients.
+ */
+import type { IndexSets } from "../method";
+import type { BatchNormLayer, ModelSpec } from "../models/spec";
+import type { NamedTensor, StateDict } from "../torch";
+
+/** BatchNorm's running statistics: updated from batch statistics, never by the optimiser. */
+export const BN_MOMENTUM = 0.1;
+
+/** Names of the parameters the optimiser updates, in spec order (conv weights, BN affine, linear). */
+export function trainableNames(spec: ModelSpec): string[] {
+  const names: string[] = [];
+  for (const layer of spec.layers) {
+    if (layer.op === "conv2d") names.push(layer.weight);
+    else if (layer.op === "batchnorm") names.push(`${layer.param}.weight`, `${layer.param}.bias`);
+    else if (layer.op === "linear") names.push(`${layer.param}.weight`, `${layer.param}.bias`);
+  }
+  return names;
+}
+
+export function batchNormLayers(spec: ModelSpec): BatchNormLayer[] {
+  return spec.layers.filter((l): l is BatchNormLayer => l.op === "batchnorm");
+}
+
+function linearParam(spec: ModelSpec): string {
+  const linear = spec.layers.find((l) => l.op === "linear");
+  if (linear === undefined || linear.op !== "linear") throw new Error(`${spec.name} has no linear layer to decompose`);
+  return linear.param;
+}
+
+export const headWeightName = (spec: ModelSpec): string => `${linearParam(spec)}.weight`;
+export const headBiasName = (spec: ModelSpec): string => `${linearParam(spec)}.bias`;
+
+/** classes x features 0/1 mask: row y is 1 exactly on S_y. */
+export function headMask(sets: IndexSets, classes: number, features: number): Float32Array {
+  if (sets.length !== classes) throw new Error(`need one influential set per class (${classes}), got ${sets.length}`);
+  const mask = new Float32Array(classes * features);
+  sets.forEach((set, y) => {
+    for (const j of set) {
+      if (!Number.isInteger(j) || j < 0 || j >= features) throw new Error(`S_${y} holds ${j}, outside 0..${features - 1}`);
+      mask[y * features + j] = 1;
+    }
+  });
+  return mask;
+}
+
+function copyTensor(t: NamedTensor): NamedTensor {
+  return { shape: [...t.shape], data: new Float32Array(t.data) };
+}
+
+/**
+ * A private copy of the state dict whose final layer is the decomposed one: W[y, j] zeroed for j outside S_y.
+ * The mask is also applied in every forward pass, so those weights get zero gradient and stay zero, and any
+ * full-layer executor loading this state dict computes exactly the decomposed logits.
+ */
+export function decomposedStateDict(spec: ModelSpec, stateDict: StateDict, mask: Float32Array): StateDict {
+  const out: StateDict = new Map();
+  for (const [name, t] of stateDict) out.set(name, copyTensor(t));
+  const w = out.get(headWeightName(spec));
+  if (w === undefined) throw new Error(`state dict has no '${headWeightName(spec)}'`);
+  if (w.data.length !== mask.length) throw new Error(`mask has ${mask.length} values, '${headWeightName(spec)}' has ${w.data.length}`);
+  for (let i = 0; i < mask.length; i++) w.data[i] *= mask[i];
+  return out;
+}
+
+/**
+ * PyTorch's running-statistics update: running = (1 - momentum) running + momentum batch, where the variance
+ * fed in is the unbiased one (n / (n - 1) times the biased batch variance used in the forward).
+ */
+export function updateRunningStats(
+  runningMean: Float32Array,
+  runningVar: Float32Array,
+  batchMean: Float32Array,
+  batchVar: Float32Array,
+  n: number,
+  momentum = BN_MOMENTUM,
+): void {
+  const unbias = n > 1 ? n / (n - 1) : 1;
+  for (let c = 0; c < runningMean.length; c++) {
+    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * batchMean[c];
+    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * batchVar[c] * unbias;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Our binary container for named float32 tensors plus a JSON header: the saved fine-tuned model (a state dict
+ * in PyTorch key naming, loadable by every executor) and the resumable training checkpoint.
+ * Layout: magic "DCTN", version, header length (u32 LE each), JSON header padded to 4 bytes, then each tensor's
+ * float32 values in header order.
+ */
+import * as fs from "node:fs";
+import { writeFileAtomic } from "../artifacts";
+import type { StateDict } from "../torch";
+
+const MAGIC = 0x4e544344; // "DCTN" little-endian
+const VERSION = 1;
+
+interface Header<M> {
+  tensors: { name: string; shape: number[] }[];
+  meta: M;
+}
+
+export interface TensorFile<M> {
+  tensors: StateDict;
+  meta: M;
+}
+
+export function encodeTensorFile<M>(tensors: StateDict, meta: M): Uint8Array[] {
+  const header: Header<M> = { tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape })), meta };
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const padded = Math.ceil(json.length / 4) * 4;
+  const prefix = Buffer.alloc(12 + padded, 0x20);
+  prefix.writeUInt32LE(MAGIC, 0);
+  prefix.writeUInt32LE(VERSION, 4);
+  prefix.writeUInt32LE(padded, 8);
+  json.copy(prefix, 12);
+  return [prefix, ...[...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+export function decodeTensorFile<M>(buf: Uint8Array, where: string): TensorFile<M> {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== VERSION) {
+    throw new Error(`${where} is not a decomp tensor file (version ${VERSION}); delete it or point to a file this version wrote.`);
+  }
+  const headerLength = view.getUint32(8, true);
+  const header = JSON.parse(Buffer.from(buf.subarray(12, 12 + headerLength)).toString("utf8")) as Header<M>;
+  const sizes = header.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
+  const expected = 12 + headerLength + 4 * sizes.reduce((a, b) => a + b, 0);
+  if (buf.length !== expected) throw new Error(`${where} is truncated or corrupt (${buf.length} bytes, expected ${expected}); delete it.`);
+  // One aligned copy: the file's bytes may start at any offset.
+  const body = new Uint8Array(buf.subarray(12 + headerLength));
+  const tensors: StateDict = new Map();
+  let offset = 0;
+  header.tensors.forEach((t, i) => {
+    tensors.set(t.name, { shape: t.shape, data: new Float32Array(body.buffer, offset, sizes[i]) });
+    offset += 4 * sizes[i];
+  });
+  return { tensors, meta: header.meta };
+}
+
+export async function writeTensorFile<M>(file: string, tensors: StateDict, meta: M): Promise<void> {
+  await writeFileAtomic(file, encodeTensorFile(tensors, meta));
+}
+
+export function readTensorFile<M>(file: string): TensorFile<M> {
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist; train and save a model first (saveStateDict / fineTune).`);
+  return decodeTensorFile<M>(fs.readFileSync(file), file);
+}

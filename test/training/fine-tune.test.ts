@@ -1,0 +1,132 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { selectBackend } from "../../src/backend";
+import { CIFAR10_CLASSES, type ImageSet, mulberry32 } from "../../src/data";
+import { decomposedLogits, predictFromLogits } from "../../src/method";
+import { cifarResNetSpec } from "../../src/models/spec";
+import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import type { StateDict } from "../../src/torch";
+import { decomposedStateDict, fineTune, headMask, loadFineTuned, maskedHeadLogits, saveFineTuned } from "../../src/training";
+
+const spec = cifarResNetSpec(8);
+const m = spec.featureWidth;
+
+/** He-initialised weights and non-trivial BN statistics for every state-dict entry of the spec. */
+function randomStateDict(seed: number): StateDict {
+  const rng = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const sd: StateDict = new Map();
+  for (const layer of spec.layers) {
+    if (layer.op === "conv2d") {
+      const fanIn = layer.inChannels * layer.kernel * layer.kernel;
+      const shape = [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel];
+      sd.set(layer.weight, { shape, data: Float32Array.from({ length: fanIn * layer.outChannels }, () => normal() * Math.sqrt(2 / fanIn)) });
+    } else if (layer.op === "batchnorm") {
+      const c = layer.channels;
+      sd.set(`${layer.param}.weight`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.8 + 0.4 * rng()) });
+      sd.set(`${layer.param}.bias`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.1 * normal()) });
+      sd.set(`${layer.param}.running_mean`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.1 * normal()) });
+      sd.set(`${layer.param}.running_var`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.5 + rng()) });
+    } else if (layer.op === "linear") {
+      sd.set("linear.weight", { shape: [layer.outFeatures, layer.inFeatures], data: Float32Array.from({ length: layer.outFeatures * layer.inFeatures }, () => 0.3 * normal()) });
+      sd.set("linear.bias", { shape: [layer.outFeatures], data: Float32Array.from({ length: layer.outFeatures }, () => 0.1 * normal()) });
+    }
+  }
+  return sd;
+}
+
+function randomImages(count: number, seed: number): ImageSet {
+  const rng = mulberry32(seed);
+  return {
+    count, height: 32, width: 32, channels: 3, classNames: CIFAR10_CLASSES,
+    pixels: Uint8Array.from({ length: count * 3072 }, () => Math.floor(rng() * 256)),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+  };
+}
+
+/** S_y: five distinct features per class, different per class. */
+const SETS = Array.from({ length: 10 }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % m));
+
+const quiet = { logger: () => {} };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "decomp-retrain-"));
+
+describe("fine-tuning with the decomposed head", () => {
+  beforeAll(() => selectBackend({ ...quiet, force: "wasm" }));
+
+  it("before training, the masked head gives exactly the decomposed-layer predictions of src/method", () => {
+    const sd = randomStateDict(1);
+    const mask = headMask(SETS, 10, m);
+    const masked = decomposedStateDict(spec, sd, mask);
+    const rng = mulberry32(2);
+    const rows = 200;
+    const features = Float32Array.from({ length: rows * m }, () => Math.max(0, rng() * 2 - 0.5));
+    const layer = { weight: sd.get("linear.weight")!.data, bias: sd.get("linear.bias")!.data, classes: 10, features: m };
+    const reference = decomposedLogits({ data: features, rows, cols: m }, layer, SETS);
+    const ours = maskedHeadLogits(spec, masked, mask, features, rows);
+    ours.forEach((v, i) => expect(v).toBeCloseTo(reference[i], 5));
+    expect(predictFromLogits(ours, rows, 10)).toEqual(predictFromLogits(reference, rows, 10));
+    // Weights outside S_y are zero, so a plain full-layer executor computes the decomposed layer too.
+    const zeros = masked.get("linear.weight")!.data.filter((_, i) => mask[i] === 0);
+    expect(zeros.every((v) => v === 0)).toBe(true);
+  });
+
+  it("resumes an interrupted run from its epoch checkpoint and ends with the same weights as an uninterrupted one", async () => {
+    const options = {
+      spec, stateDict: randomStateDict(3), sets: SETS, train: randomImages(24, 4), test: randomImages(8, 5), norm: "cifar",
+      epochs: 2, batchSize: 8, lr: 1e-3, seed: 11, logEvery: 2,
+    };
+    const straight = await fineTune({ ...options, cacheDir: tmp() });
+    expect(straight.resumedEpochs).toBe(0);
+    expect(straight.history.testAccuracy).toHaveLength(3);
+    expect(straight.history.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(straight.history.batches.map((b) => [b.epoch, b.batch])).toEqual([[1, 2], [1, 3], [2, 2], [2, 3]]);
+
+    const cacheDir = tmp();
+    const controller = new AbortController();
+    const interrupted = fineTune({
+      ...options, cacheDir, signal: controller.signal,
+      onProgress: (e) => { if (e.stage.includes("epoch 2/2") && e.done >= 8) controller.abort(); },
+    });
+    await expect(interrupted).rejects.toThrow(/aborted in epoch 2.*resumes/);
+    const resumed = await fineTune({ ...options, cacheDir });
+    expect(resumed.resumedEpochs).toBe(1);
+    expect(resumed.checkpointPath.startsWith(cacheDir)).toBe(true);
+    for (const [name, t] of straight.stateDict) expect(resumed.stateDict.get(name)!.data).toEqual(t.data);
+    expect(resumed.history.testAccuracy).toEqual(straight.history.testAccuracy);
+    expect(resumed.history.batches).toEqual(straight.history.batches);
+
+    // Training moved the weights and running statistics, but never a weight outside S_y.
+    const before = decomposedStateDict(spec, options.stateDict, headMask(SETS, 10, m));
+    expect(straight.stateDict.get("conv1.weight")!.data).not.toEqual(before.get("conv1.weight")!.data);
+    expect(straight.stateDict.get("bn1.running_mean")!.data).not.toEqual(before.get("bn1.running_mean")!.data);
+    const mask = headMask(SETS, 10, m);
+    expect(straight.stateDict.get("linear.weight")!.data.filter((_, i) => mask[i] === 0).every((v) => v === 0)).toBe(true);
+
+    // A finished configuration is not retrained: the call returns the checkpoint as it is.
+    const again = await fineTune({ ...options, cacheDir });
+    expect(again.resumedEpochs).toBe(2);
+    expect(again.stateDict.get("linear.bias")!.data).toEqual(straight.stateDict.get("linear.bias")!.data);
+  });
+
+  it("saves the fine-tuned state dict and reloads it into an executor with identical outputs", async () => {
+    const sd = decomposedStateDict(spec, randomStateDict(6), headMask(SETS, 10, m));
+    const file = path.join(tmp(), "model.bin");
+    await saveFineTuned(file, sd, { model: spec.name, sets: SETS });
+    const { stateDict, meta } = loadFineTuned(file);
+    expect(meta).toEqual({ model: spec.name, sets: SETS });
+    expect([...stateDict.keys()]).toEqual([...sd.keys()]);
+    for (const [name, t] of sd) {
+      expect(stateDict.get(name)!.shape).toEqual(t.shape);
+      expect(stateDict.get(name)!.data).toEqual(t.data);
+    }
+    const images = Float32Array.from(randomImages(2, 7).pixels, (v) => v / 255 - 0.5);
+    const [a, b] = [createTfjsEngine(spec, sd), createTfjsEngine(spec, stateDict)];
+    expect((await b.forward(images, 2)).logits).toEqual((await a.forward(images, 2)).logits);
+    a.dispose();
+    b.dispose();
+    expect(() => loadFineTuned(path.join(tmp(), "missing.bin"))).toThrow(/does not exist/);
+    fs.writeFileSync(file, Buffer.from("not a model"));
+    expect(() => loadFineTuned(file)).toThrow(/not a decomp tensor file/);
+  });
+});
