@@ -3,8 +3,8 @@
 Run with the Debian python that has torch (a benchmark reference and test oracle, never product code):
     /usr/bin/python3 scripts/bench-torch.py --depths 20,56 --batches 32,64,128,256 --images 10000
 Prints one JSON object on stdout. Inputs are synthetic, already-normalised N(0, 1) images (speed does not
-depend on pixel values). glibc's allocator settings only take effect at process start, so with
---allocators default,tuned the script relaunches itself once per setting and merges the results.
+depend on pixel values). glibc's allocator settings and OpenMP's wait policy only take effect at process
+start, so the script relaunches itself once per (--allocators, --omp-wait-policies) pair and merges the results.
 
 With --oracle-inputs FILE (raw little-endian float32, count x 32 x 32 x 3 NHWC, as the ForwardEngine takes
 them) it also writes FILE.logits.f32 and FILE.features.f32 computed by the PyTorch model, so the caller
@@ -69,10 +69,10 @@ class CifarResNet(nn.Module):
         return features, self.linear(features)
 
 
-def load_model(depth, checkpoint_dir):
+def load_model(depth, args):
     model = CifarResNet(depth)
-    path = os.path.join(checkpoint_dir, CHECKPOINT_FILES[depth])
-    if os.path.exists(path):
+    path = args.checkpoints.get(depth) or os.path.join(args.checkpoint_dir, CHECKPOINT_FILES.get(depth, ""))
+    if os.path.isfile(path):
         state = torch.load(path, map_location="cpu")
         state = state.get("state_dict", state)
         model.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()})
@@ -104,7 +104,7 @@ def measure(args):
     data = torch.randn(args.images, 3, 32, 32, generator=gen)
     results = []
     for depth in args.depths:
-        model, source = load_model(depth, args.checkpoint_dir)
+        model, source = load_model(depth, args)
         for mode in args.modes:
             for batch in args.batches:
                 run = prepare(model, mode, data[:batch])
@@ -122,11 +122,17 @@ def measure(args):
 def write_oracle(args):
     raw = torch.from_file(args.oracle_inputs, dtype=torch.float32, size=os.path.getsize(args.oracle_inputs) // 4)
     images = raw.view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous()
-    model, _ = load_model(args.depths[0], args.checkpoint_dir)
+    model, source = load_model(args.depths[0], args)
+    if not os.path.isfile(source):
+        sys.exit(f"no checkpoint for resnet{args.depths[0]}: pass --checkpoints {args.depths[0]}=PATH (an oracle needs real weights)")
     with torch.inference_mode():
         features, logits = model(images)
     logits.numpy().astype("<f4").tofile(args.oracle_inputs + ".logits.f32")
     features.numpy().astype("<f4").tofile(args.oracle_inputs + ".features.f32")
+
+
+def checkpoint_paths(text):
+    return {int(d): path for d, path in (item.split("=", 1) for item in text.split(",") if item)}
 
 
 def ints(text):
@@ -144,7 +150,11 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--allocators", type=lambda s: s.split(","), default=["default", "tuned"],
                    help="glibc malloc settings to measure: default and/or tuned (" + TUNED_MALLOC + ")")
+    p.add_argument("--omp-wait-policies", type=lambda s: s.split(","), default=["default", "passive"],
+                   help="OpenMP idle threads: default (spin, then sleep) and/or passive (OMP_WAIT_POLICY=PASSIVE, "
+                        "which wins when the cores are shared with other work)")
     p.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINTS)
+    p.add_argument("--checkpoints", type=checkpoint_paths, default={}, help="DEPTH=PATH,... overriding --checkpoint-dir")
     p.add_argument("--oracle-inputs", help="raw float32 NHWC images; writes <file>.logits.f32 and <file>.features.f32 for the first depth")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -159,18 +169,25 @@ def main():
 
     results = []
     for allocator in args.allocators:
-        env = dict(os.environ)
-        env.pop("GLIBC_TUNABLES", None)
-        if allocator == "tuned":
-            env["GLIBC_TUNABLES"] = TUNED_MALLOC
-        elif allocator != "default":
+        if allocator not in ("default", "tuned"):
             p.error(f"unknown allocator setting {allocator!r}; use default or tuned")
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--child"],
-                             env=env, check=True, capture_output=True, text=True).stdout
-        for r in json.loads(out):
-            r["allocator"] = allocator
-            r["glibcTunables"] = env.get("GLIBC_TUNABLES", "")
-            results.append(r)
+        for policy in args.omp_wait_policies:
+            if policy not in ("default", "passive"):
+                p.error(f"unknown OpenMP wait policy {policy!r}; use default or passive")
+            env = dict(os.environ)
+            env.pop("GLIBC_TUNABLES", None)
+            env.pop("OMP_WAIT_POLICY", None)
+            if allocator == "tuned":
+                env["GLIBC_TUNABLES"] = TUNED_MALLOC
+            if policy == "passive":
+                env["OMP_WAIT_POLICY"] = "PASSIVE"
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--child"],
+                                 env=env, check=True, capture_output=True, text=True).stdout
+            for r in json.loads(out):
+                r["allocator"] = allocator
+                r["glibcTunables"] = env.get("GLIBC_TUNABLES", "")
+                r["ompWaitPolicy"] = policy
+                results.append(r)
     print(json.dumps({
         "torch": torch.__version__, "threads": args.threads, "images": args.images,
         "input": "synthetic N(0,1) normalised images, fixed seed", "results": results,

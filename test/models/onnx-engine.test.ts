@@ -4,12 +4,14 @@ import { createOnnxEngine, ONNX_BACKEND } from "../../src/models/onnx-engine";
 import { exportOnnxModel } from "../../src/models/onnx-export";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
 import * as tf from "@tensorflow/tfjs";
-import { maxAbsDiff, randomStateDict, referenceForward, seededRandom } from "./reference-forward";
+import { mulberry32 } from "../../src/data/prng";
+import { maxAbsDiff } from "../../src/bench/run-benchmark";
+import { randomStateDict, referenceForward } from "./reference-forward";
 
 const spec = cifarResNetSpec(8);
 const stateDict = randomStateDict(spec, 1);
 const count = 3;
-const rand = seededRandom(2);
+const rand = mulberry32(2);
 const images = Float32Array.from({ length: count * 32 * 32 * 3 }, () => rand() * 4 - 2);
 const reference = referenceForward(spec, stateDict, images, count);
 

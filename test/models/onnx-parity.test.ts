@@ -4,7 +4,7 @@ import * as path from "path";
 import { cifarResNetSpec } from "../../src/models/spec";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { loadTorchCheckpoint } from "../../src/torch";
-import { maxAbsDiff } from "./reference-forward";
+import { maxAbsDiff } from "../../src/bench/run-benchmark";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "parity");
 const MIRROR = path.join(__dirname, "..", "..", "..", "shared", "mirror", "pytorch_resnet_cifar10");

@@ -4,6 +4,7 @@
  */
 import type { ModelSpec } from "../../src/models/spec";
 import type { StateDict } from "../../src/torch";
+import { mulberry32 } from "../../src/data/prng";
 
 interface Activation {
   h: number;
@@ -118,21 +119,9 @@ export function referenceForward(spec: ModelSpec, sd: StateDict, images: Float32
   return { features: get(spec.outputs.features).data, logits: get(spec.outputs.logits).data };
 }
 
-/** Deterministic uniform [0, 1) generator (mulberry32) so random weights are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random but well-scaled weights for every parameter the spec names. */
 export function randomStateDict(spec: ModelSpec, seed: number): StateDict {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
   const sd: StateDict = new Map();
   const put = (key: string, shape: number[], data: Float32Array) => sd.set(key, { shape, data });
@@ -152,11 +141,4 @@ export function randomStateDict(spec: ModelSpec, seed: number): StateDict {
     }
   }
   return sd;
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }

@@ -1,0 +1,94 @@
+/** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
+import type { BatchTiming } from "./throughput";
+import type { TorchTiming } from "./torch-bench";
+
+export interface EngineThroughput {
+  backend: string;
+  /** Fastest batch size over all rounds. */
+  best: BatchTiming;
+  sweep: BatchTiming[];
+}
+
+export interface ExtractReport {
+  model: string;
+  ours: EngineThroughput;
+  /** TF.js on its WASM backend, for reference (often on fewer images; see sweep[].images). */
+  tfjs: EngineThroughput | null;
+  /** PyTorch's best over batch sizes, eager/frozen and allocator settings; null where PyTorch is absent. */
+  torch: { best: TorchTiming; sweep: TorchTiming[] } | null;
+  /** ours / PyTorch images/s, each at its best batch size and setting. */
+  ratio: number | null;
+  /** TF.js WASM / PyTorch images/s. */
+  tfjsRatio: number | null;
+  /** Largest |ours - PyTorch| over the logits (and features) of the same images, same checkpoint. */
+  maxAbsLogitDiff: number | null;
+  maxAbsFeatureDiff: number | null;
+  parityImages: number;
+}
+
+export interface FinetuneReport {
+  /** Our epoch time / PyTorch's; null until fine-tuning is benchmarked, or where PyTorch is absent. */
+  ratio: number | null;
+  note: string;
+}
+
+export interface BenchReport {
+  createdAt: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    onnxruntime: string;
+    /** 1-minute load average before and after: above the core count, the machine was shared and numbers are low. */
+    loadAverage: { before: number; after: number };
+    /** Our process's glibc malloc setting (the GLIBC_TUNABLES it was started with), or "default". */
+    ourAllocator: string;
+    /** Whether ONNX Runtime's idle intra-op threads spin (see OnnxEngineOptions.spinning). */
+    ourSpinning: boolean;
+    threads: number;
+  };
+  input: string;
+  images: number;
+  rounds: number;
+  extract: Record<string, ExtractReport>;
+  finetune: Record<string, FinetuneReport>;
+  torch: { available: boolean; version: string | null; reason: string | null };
+  wasmThreads: { multiThreaded: boolean; reason: string };
+  /** Peak resident set size of our process (ru_maxrss) after all measurements. */
+  peakRssMiB: number;
+}
+
+const f0 = (x: number) => x.toFixed(0);
+const ratioText = (r: number | null) => (r === null ? "n/a" : `${r.toFixed(2)}x`);
+
+export function formatBenchReport(r: BenchReport): string {
+  const m = r.machine;
+  const lines = [
+    `decomp bench: ${m.cpus} x ${m.cpuModel}, node ${m.node}, onnxruntime ${m.onnxruntime}, ${m.threads} threads`,
+    `input: ${r.input}; ${r.images} images per pass, best of ${r.rounds} round(s)`,
+    `load average ${m.loadAverage.before.toFixed(2)} -> ${m.loadAverage.after.toFixed(2)}` +
+      (Math.max(m.loadAverage.before, m.loadAverage.after) > m.cpus ? "  (machine was shared: absolute numbers are low)" : ""),
+    `PyTorch: ${r.torch.available ? `torch ${r.torch.version}` : `absent (${r.torch.reason})`}`,
+    "",
+  ];
+  for (const [name, e] of Object.entries(r.extract)) {
+    lines.push(`extract ${name}:`);
+    lines.push(`  ours  ${e.ours.backend.padEnd(22)} ${f0(e.ours.best.imagesPerSec).padStart(6)} images/s  (batch ${e.ours.best.batch}, allocator ${m.ourAllocator}, spinning ${m.ourSpinning ? "on" : "off"})`);
+    lines.push(`        sweep: ${e.ours.sweep.map((t) => `${t.batch}:${f0(t.imagesPerSec)}`).join("  ")}`);
+    if (e.torch) {
+      const t = e.torch.best;
+      lines.push(`  torch ${`pytorch/cpu ${t.mode}`.padEnd(22)} ${f0(t.imagesPerSec).padStart(6)} images/s  (batch ${t.batch}, allocator ${t.allocator}, OpenMP wait ${t.ompWaitPolicy})`);
+    }
+    if (e.tfjs) {
+      lines.push(`  tfjs  ${e.tfjs.backend.padEnd(22)} ${f0(e.tfjs.best.imagesPerSec).padStart(6)} images/s  (batch ${e.tfjs.best.batch}, ${e.tfjs.best.images} images)`);
+    }
+    lines.push(`  ratio ours/torch ${ratioText(e.ratio)}, tfjs/torch ${ratioText(e.tfjsRatio)}`);
+    if (e.maxAbsLogitDiff !== null) {
+      lines.push(`  max |logit diff| vs PyTorch ${e.maxAbsLogitDiff.toExponential(2)}, features ${e.maxAbsFeatureDiff?.toExponential(2)} (${e.parityImages} images)`);
+    }
+  }
+  for (const [name, f] of Object.entries(r.finetune)) lines.push(`finetune ${name}: ratio ${ratioText(f.ratio)} (${f.note})`);
+  lines.push(`tfjs wasm multi-threaded under node: ${r.wasmThreads.multiThreaded ? "yes" : "no"} (${r.wasmThreads.reason})`);
+  lines.push(`peak RSS ${f0(r.peakRssMiB)} MiB`);
+  return lines.join("\n");
+}

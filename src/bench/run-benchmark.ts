@@ -1,0 +1,194 @@
+/**
+ * `decomp bench`: feature-extraction speed of our engines against PyTorch CPU on the same machine, same
+ * checkpoints and same (synthetic) inputs, each side at its best batch size and setting.
+ */
+import * as os from "os";
+import * as ort from "onnxruntime-node";
+import * as tf from "@tensorflow/tfjs";
+// Registers the WASM backend and its WASM_HAS_MULTITHREAD_SUPPORT flag, which the report reads.
+import "@tensorflow/tfjs-backend-wasm";
+import { selectBackend } from "../backend";
+import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
+import { loadPretrained, type Pretrained } from "../models/pretrained";
+import { createTfjsEngine } from "../models/tfjs-resnet";
+import { type Progress, silentProgress } from "../progress";
+import type { BenchReport, EngineThroughput, ExtractReport } from "./report";
+import { type BatchTiming, fastest, sweepBatchSizes, syntheticImages } from "./throughput";
+import { DEFAULT_PYTHON, runTorchBench, type TorchTiming, torchAvailable, torchOracle } from "./torch-bench";
+
+export interface BenchOptions {
+  /** Models to measure (registry names); default resnet20 and resnet56. */
+  models?: string[];
+  /** Images per timed pass; default 10000, the CIFAR-10 test set size. */
+  images?: number;
+  /** Batch sizes tried for ONNX Runtime and PyTorch. */
+  batches?: number[];
+  /** Alternating rounds of (ours, PyTorch); each configuration keeps its fastest pass. */
+  rounds?: number;
+  threads?: number;
+  /** ONNX Runtime thread spinning (OnnxEngineOptions.spinning). */
+  spinning?: boolean;
+  /** TF.js WASM reference: images per pass (0 skips it) and batch sizes. */
+  tfjsImages?: number;
+  tfjsBatches?: number[];
+  /** Python with torch; null skips PyTorch (ratios become null). */
+  python?: string | null;
+  torchModes?: string[];
+  torchAllocators?: string[];
+  torchWaitPolicies?: string[];
+  /** Images compared with PyTorch's logits and features. */
+  parityImages?: number;
+  onProgress?: Progress;
+}
+
+const WASM_THREADS_REASON =
+  "tfjs-backend-wasm 4.22 reports no thread support whenever it runs in Node (tfjs issue #3830); forcing " +
+  "WASM_HAS_MULTITHREAD_SUPPORT loads the threaded-simd build, but Emscripten's pthread pool then starts its " +
+  "workers from blob: URLs, which Node's worker_threads rejects (ERR_WORKER_PATH), so the backend fails to initialise";
+
+/** Largest elementwise |a - b|; used for parity against PyTorch. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`cannot compare outputs of ${a.length} and ${b.length} values`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function throughput(backend: string, sweep: BatchTiming[]): EngineThroughput {
+  return { backend, best: fastest(sweep), sweep };
+}
+
+/** Keep, per batch size, the fastest of the rounds. */
+function bestPerBatch(rounds: BatchTiming[][]): BatchTiming[] {
+  return rounds[0].map((t, i) => rounds.reduce((best, r) => (r[i].imagesPerSec > best.imagesPerSec ? r[i] : best), t));
+}
+
+export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport> {
+  const models = opts.models ?? ["resnet20", "resnet56"];
+  const images = opts.images ?? 10000;
+  const batches = opts.batches ?? [32, 64, 128, 256];
+  const rounds = opts.rounds ?? 2;
+  const threads = opts.threads ?? os.availableParallelism();
+  const tfjsImages = Math.min(opts.tfjsImages ?? 1000, images);
+  const parityImages = Math.min(opts.parityImages ?? 256, images);
+  const progress = opts.onProgress ?? silentProgress;
+  const python = opts.python === undefined ? DEFAULT_PYTHON : opts.python;
+  const spinning = opts.spinning ?? false;
+  const loadBefore = os.loadavg()[0];
+
+  const torch = python === null ? { ok: false as const, reason: "skipped (python: null)" } : await torchAvailable(python);
+  const pretrained = new Map<string, Pretrained>();
+  for (const name of models) pretrained.set(name, await loadPretrained(name, { onProgress: progress }));
+  const data = syntheticImages(images, 0);
+
+  const ourRounds = new Map<string, BatchTiming[][]>(models.map((m) => [m, []]));
+  const torchRounds: TorchTiming[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const name of models) {
+      const p = pretrained.get(name)!;
+      const engine = await createOnnxEngine(p.spec, p.stateDict, { intraOpThreads: threads, spinning });
+      try {
+        const stage = `bench ${name} ${ONNX_BACKEND} round ${round + 1}/${rounds}`;
+        ourRounds.get(name)!.push(await sweepBatchSizes(engine, data, images, { batches, repeats: 1, stage, progress }));
+      } finally {
+        engine.dispose();
+      }
+    }
+    if (torch.ok) {
+      progress({ stage: `bench pytorch round ${round + 1}/${rounds}`, done: 0, total: 1 });
+      const result = await runTorchBench({
+        python: python!,
+        depths: models.map((m) => pretrained.get(m)!.entry.depth),
+        batches,
+        images,
+        repeats: 1,
+        threads,
+        modes: opts.torchModes ?? ["eager", "frozen"],
+        allocators: opts.torchAllocators ?? ["default", "tuned"],
+        ompWaitPolicies: opts.torchWaitPolicies ?? ["default", "passive"],
+        checkpoints: new Map(models.map((m) => [pretrained.get(m)!.entry.depth, pretrained.get(m)!.checkpointPath])),
+      });
+      torchRounds.push(result.results);
+      progress({ stage: `bench pytorch round ${round + 1}/${rounds}`, done: 1, total: 1 });
+    }
+  }
+
+  let tfjsBackend: string | null = null;
+  if (tfjsImages > 0) {
+    const info = await selectBackend({ force: "wasm", logger: () => {} });
+    tfjsBackend = `tfjs/${info.tfBackend}`;
+  }
+
+  const extract: Record<string, ExtractReport> = {};
+  for (const name of models) {
+    const p = pretrained.get(name)!;
+    const ours = throughput(ONNX_BACKEND, bestPerBatch(ourRounds.get(name)!));
+
+    let tfjs: EngineThroughput | null = null;
+    if (tfjsBackend) {
+      const engine = createTfjsEngine(p.spec, p.stateDict);
+      try {
+        const sweep = await sweepBatchSizes(engine, data.subarray(0, tfjsImages * 3072), tfjsImages, {
+          batches: opts.tfjsBatches ?? [64],
+          repeats: 1,
+          stage: `bench ${name} ${tfjsBackend}`,
+          progress,
+        });
+        tfjs = throughput(tfjsBackend, sweep);
+      } finally {
+        engine.dispose();
+      }
+    }
+
+    const torchSweep = torchRounds.flat().filter((t) => t.depth === p.entry.depth);
+    const torchBest = torchSweep.length > 0 ? fastest(torchSweep) : null;
+    let maxAbsLogitDiff: number | null = null;
+    let maxAbsFeatureDiff: number | null = null;
+    if (torch.ok && parityImages > 0) {
+      const sample = data.subarray(0, parityImages * 3072);
+      const engine = await createOnnxEngine(p.spec, p.stateDict, { intraOpThreads: threads });
+      try {
+        const [mine, theirs] = await Promise.all([engine.forward(sample, parityImages), torchOracle(python!, p.entry.depth, p.checkpointPath, sample)]);
+        maxAbsLogitDiff = maxAbsDiff(mine.logits, theirs.logits);
+        maxAbsFeatureDiff = maxAbsDiff(mine.features, theirs.features);
+      } finally {
+        engine.dispose();
+      }
+    }
+    extract[name] = {
+      model: name,
+      ours,
+      tfjs,
+      torch: torchBest ? { best: torchBest, sweep: torchSweep } : null,
+      ratio: torchBest ? ours.best.imagesPerSec / torchBest.imagesPerSec : null,
+      tfjsRatio: torchBest && tfjs ? tfjs.best.imagesPerSec / torchBest.imagesPerSec : null,
+      maxAbsLogitDiff,
+      maxAbsFeatureDiff,
+      parityImages: maxAbsLogitDiff === null ? 0 : parityImages,
+    };
+  }
+
+  return {
+    createdAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      onnxruntime: ort.env.versions.node ?? "unknown",
+      loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+      ourAllocator: process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "default",
+      ourSpinning: spinning,
+      threads,
+    },
+    input: "synthetic N(0,1) already-normalised 32x32x3 images (seed 0); speed does not depend on pixel values",
+    images,
+    rounds,
+    extract,
+    finetune: {
+      resnet20: { ratio: null, note: torch.ok ? "fine-tuning not benchmarked yet" : "PyTorch absent" },
+    },
+    torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },
+    wasmThreads: { multiThreaded: (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true, reason: WASM_THREADS_REASON },
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}

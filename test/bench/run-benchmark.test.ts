@@ -1,0 +1,37 @@
+/** @jest-environment ./test/models/onnx-environment.js */
+import { formatBenchReport, runBenchmark } from "../../src/bench";
+import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
+
+const tiny = { models: ["resnet20"], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4 };
+
+test("without PyTorch the report has our numbers and null ratios", async () => {
+  const report = await runBenchmark({ ...tiny, python: null, tfjsImages: 0 });
+  const e = report.extract.resnet20;
+  expect(e.ours.backend).toBe("onnxruntime-node/cpu");
+  expect(e.ours.sweep.map((t) => t.batch)).toEqual([4, 8]);
+  expect(e.ours.best.imagesPerSec).toBe(Math.max(...e.ours.sweep.map((t) => t.imagesPerSec)));
+  expect([e.torch, e.ratio, e.tfjs, e.maxAbsLogitDiff]).toEqual([null, null, null, null]);
+  expect(report.finetune.resnet20.ratio).toBeNull();
+  expect(report.torch).toEqual({ available: false, version: null, reason: "skipped (python: null)" });
+  expect(report.wasmThreads.multiThreaded).toBe(false);
+  expect(report.peakRssMiB).toBeGreaterThan(10);
+  const text = formatBenchReport(report);
+  expect(text).toMatch(/PyTorch: absent \(skipped \(python: null\)\)/);
+  expect(text).toMatch(/ratio ours\/torch n\/a/);
+});
+
+test("with PyTorch: ratios are ours / PyTorch's best, and logits agree on the same images", async () => {
+  if (!(await torchAvailable(DEFAULT_PYTHON)).ok) return console.warn("skipped: no torch");
+  const report = await runBenchmark({ ...tiny, torchModes: ["eager"], torchAllocators: ["tuned"], torchWaitPolicies: ["passive"] });
+  const e = report.extract.resnet20;
+  expect(e.torch).not.toBeNull();
+  expect(e.torch!.best.imagesPerSec).toBe(Math.max(...e.torch!.sweep.map((t) => t.imagesPerSec)));
+  expect(e.ratio).toBeCloseTo(e.ours.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
+  expect(e.tfjs?.backend).toBe("tfjs/wasm");
+  expect(e.tfjsRatio).toBeCloseTo(e.tfjs!.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
+  expect(e.maxAbsLogitDiff).toBeLessThan(1e-4);
+  expect(e.parityImages).toBe(4);
+  expect(report.finetune.resnet20.ratio).toBeNull();
+  expect(JSON.parse(JSON.stringify(report)).extract.resnet20.ratio).toBe(e.ratio);
+  expect(formatBenchReport(report)).toContain(`ratio ours/torch ${e.ratio!.toFixed(2)}x`);
+});
