@@ -13,3 +13,4 @@ export { cifarResNetSpec, type ModelSpec } from "./models/spec";
 export { getFeatures, featureMatrix, finalLayer, logitAccuracy, type FeatureSet, type GetFeaturesOptions } from "./features";
 export * as method from "./method";
 export type { Progress, ProgressEvent } from "./progress";
+export * as experiments from "./experiments";

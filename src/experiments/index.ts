@@ -1,0 +1,7 @@
+/** Experiments behind the notebooks: each runs the method on cached features and returns data, tables and charts. */
+export * from "./setup";
+export * from "./sweep";
+export * from "./concentration";
+export * from "./sweep-report";
+export * from "./noise-ablation";
+export * from "./noise-report";

@@ -1,0 +1,101 @@
+/** Table and chart for notebook 06 (paper Table 8): our noise ablation beside the paper's rows. */
+import type { ChartSpec } from "../report/chart";
+import { PAPER, type PaperKey } from "../report/paper";
+import { PAPER_COLUMN, type TableSource } from "../report/table";
+import type { NoiseAblationResult } from "./noise-ablation";
+import { plainTable } from "./sweep-report";
+
+export interface ModelAblation {
+  model: string;
+  result: NoiseAblationResult;
+}
+
+const CONDITIONS = ["original", "influential noised", "non-influential noised"] as const;
+
+/** Table 8's rows for the models the paper reports; ResNet50 is ImageNet, which this project does not have. */
+const PAPER_ROWS: Record<string, [PaperKey, PaperKey, PaperKey]> = {
+  resnet20: ["resnet20NoiseOriginal", "resnet20NoiseInfluential", "resnet20NoiseNonInfluential"],
+  resnet50: ["resnet50NoiseOriginal", "resnet50NoiseInfluential", "resnet50NoiseNonInfluential"],
+};
+
+const fmt = (x: number) => (100 * x).toFixed(2);
+
+/**
+ * One row per model and condition: accuracy with N(0, 1) noise as mean ± std over seeds, with zeros instead
+ * (deterministic), and the paper's value; then the paper's ResNet50 rows, marked as needing ImageNet.
+ */
+export function noiseTable(ablations: ModelAblation[]): TableSource {
+  const rows = ablations.flatMap(({ model, result }) => {
+    const paper = PAPER_ROWS[model];
+    const noise = [
+      fmt(result.original.accuracy),
+      ...(["influential", "others"] as const).map((t) => {
+        const { mean, std, n } = result.noise[t].accuracy;
+        return n > 1 ? `${fmt(mean)} ± ${fmt(std)}` : `${fmt(mean)} (1 seed)`;
+      }),
+    ];
+    const zero = [result.original.accuracy, result.zero.influential.accuracy, result.zero.others.accuracy];
+    return CONDITIONS.map((condition, i) => [
+      model,
+      condition,
+      noise[i],
+      100 * zero[i],
+      paper ? PAPER[paper[i]].value : null,
+      paper ? PAPER[paper[i]].source : "",
+    ]);
+  });
+  const imagenet = PAPER_ROWS.resnet50.map((key, i) => [
+    "resnet50 (ImageNet)",
+    CONDITIONS[i],
+    "paper only, needs ImageNet",
+    null,
+    PAPER[key].value,
+    PAPER[key].source,
+  ]);
+  return plainTable(
+    ["model", "condition", "ours, N(0,1) noise (%), mean ± std over seeds", "ours, zeros (%)", PAPER_COLUMN, "paper source"],
+    [...rows, ...imagenet],
+  );
+}
+
+/** Per-class accuracy (%) of the three conditions for one model, as grouped bars. */
+export function perClassNoiseChart(ablation: ModelAblation, classNames: readonly string[]): ChartSpec {
+  const { result, model } = ablation;
+  const series: [string, Float64Array][] = [
+    [CONDITIONS[0], result.original.perClass],
+    [CONDITIONS[1], result.noise.influential.perClass],
+    [CONDITIONS[2], result.noise.others.perClass],
+  ];
+  if (series.some(([, v]) => v.length !== classNames.length)) {
+    throw new Error(`got ${classNames.length} class names for ${result.original.perClass.length} classes`);
+  }
+  const values = series.flatMap(([condition, perClass]) =>
+    Array.from(perClass, (acc, y) => ({ className: classNames[y], condition, accuracy: 100 * acc })),
+  );
+  const seeds = result.seeds.length;
+  return {
+    title: `${model}: per-class accuracy with N(0,1) noise (mean over ${seeds} seed${seeds > 1 ? "s" : ""})`,
+    width: 640,
+    height: 260,
+    data: { values },
+    mark: "bar",
+    encoding: {
+      x: { field: "className", type: "nominal", sort: [...classNames], title: null, axis: { labelAngle: -30 } },
+      xOffset: { field: "condition", type: "nominal", sort: [...CONDITIONS] },
+      y: { field: "accuracy", type: "quantitative", title: "accuracy (%)", scale: { domain: [0, 100] } },
+      color: {
+        field: "condition",
+        type: "nominal",
+        sort: [...CONDITIONS],
+        scale: { range: ["#4c78a8", "#e45756", "#72b7b2"] },
+        legend: { labelLimit: 240 },
+        title: null,
+      },
+      tooltip: [
+        { field: "className", type: "nominal" },
+        { field: "condition", type: "nominal" },
+        { field: "accuracy", type: "quantitative", format: ".2f" },
+      ],
+    },
+  };
+}

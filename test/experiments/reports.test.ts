@@ -1,0 +1,84 @@
+import { noiseTable, perClassNoiseChart } from "../../src/experiments/noise-report";
+import type { NoiseAblationResult } from "../../src/experiments/noise-ablation";
+import { diagonalTable, gridHeatmap, headlineFrame } from "../../src/experiments/sweep-report";
+import { sweepCoverage, sweepGrid } from "../../src/experiments/sweep";
+import { chartSvg } from "../../src/report/chart";
+import { PAPER_COLUMN } from "../../src/report/table";
+import { syntheticLayer, syntheticSplit } from "./synthetic";
+
+const train = syntheticSplit(11, 120, 8, 3);
+const test = syntheticSplit(12, 60, 8, 3);
+const layer = syntheticLayer(13, 8, 3);
+const grid = sweepGrid(train, test, layer, [1, 3, 5], [1, 3, 5, 8]);
+
+describe("sweep report", () => {
+  it("puts the paper's Fig. 3 values only on the diagonal cells it prints, and only when the paper applies", () => {
+    const coverage = sweepCoverage(train, test, layer, [80], [1, 3, 5, 8]);
+    const table = diagonalTable([{ label: "A", grid }], coverage, true);
+    expect(table.columns).toEqual(["k1 = k2", "MACs (k2 x classes)", "A", "A_d, coverage p = 80% rule, same k2 (%)", PAPER_COLUMN]);
+    const rows = table.values as unknown as (number | null)[][];
+    expect(rows.map((r) => r[0])).toEqual([1, 3, 5]);
+    expect(rows.map((r) => r[4])).toEqual([null, 84.16, 88.59]);
+    expect(rows[1][2]).toBeCloseTo(100 * grid.cells.find((c) => c.k1 === 3 && c.k2 === 3)!.decomposedAccuracy, 10);
+    expect(rows[1][1]).toBe(9);
+    const other = diagonalTable([{ label: "A", grid }], null, false).values as unknown as (number | null)[][];
+    expect(other.map((r) => r[r.length - 1])).toEqual([null, null, null]);
+  });
+
+  it("leaves the paper column empty in the headline for another model", () => {
+    const frame = headlineFrame(grid, false);
+    expect(frame.columns).toContain(PAPER_COLUMN);
+    const paper = frame.values.map((r) => (r as unknown[])[2]);
+    expect(paper.every((v) => v === null)).toBe(true);
+  });
+
+  it("draws one heatmap cell per grid cell", async () => {
+    const svg = await chartSvg(gridHeatmap(grid, "A_d", "test heatmap"));
+    const rects = /<g class="mark-rect role-mark[^"]*"[^>]*>(.*?)<\/g>/.exec(svg);
+    expect(rects![1].match(/<path /g)).toHaveLength(grid.cells.length);
+  });
+});
+
+function result(influential: number[], others: number[]): NoiseAblationResult {
+  const run = (accuracy: number) => ({ accuracy, perClass: Float64Array.from([accuracy, accuracy]) });
+  const seeded = (values: number[]) => {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const std = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
+    return { accuracy: { mean, std, n: values.length }, perSeed: values, perClass: Float64Array.from([mean, mean]) };
+  };
+  return {
+    seeds: influential.map((_, i) => i),
+    original: run(0.9),
+    noise: { influential: seeded(influential), others: seeded(others) },
+    zero: { influential: run(0.3), others: run(0.95) },
+  };
+}
+
+describe("noise report", () => {
+  it("formats mean ± std, marks a single seed, and adds the paper's rows", () => {
+    const table = noiseTable([
+      { model: "resnet20", result: result([0.5, 0.6, 0.7], [0.8, 0.8, 0.8]) },
+      { model: "resnet32", result: result([0.4], [0.85]) },
+    ]);
+    const rows = table.values as unknown as unknown[][];
+    expect(rows.map((r) => r.slice(0, 5))).toEqual([
+      ["resnet20", "original", "90.00", 90, 91.17],
+      ["resnet20", "influential noised", "60.00 ± 10.00", 30, 48.97],
+      ["resnet20", "non-influential noised", "80.00 ± 0.00", 95, 82.24],
+      ["resnet32", "original", "90.00", 90, null],
+      ["resnet32", "influential noised", "40.00 (1 seed)", 30, null],
+      ["resnet32", "non-influential noised", "85.00 (1 seed)", 95, null],
+      ["resnet50 (ImageNet)", "original", "paper only, needs ImageNet", null, 74.55],
+      ["resnet50 (ImageNet)", "influential noised", "paper only, needs ImageNet", null, 12.52],
+      ["resnet50 (ImageNet)", "non-influential noised", "paper only, needs ImageNet", null, 74.4],
+    ]);
+  });
+
+  it("charts three bars per class", async () => {
+    const spec = perClassNoiseChart({ model: "m", result: result([0.5], [0.8]) }, ["a", "b"]);
+    const svg = await chartSvg(spec);
+    const rects = /<g class="mark-rect role-mark[^"]*"[^>]*>(.*?)<\/g>/.exec(svg);
+    expect(rects![1].match(/<path /g)).toHaveLength(6);
+    expect(() => perClassNoiseChart({ model: "m", result: result([0.5], [0.8]) }, ["a"])).toThrow(/1 class names for 2 classes/);
+  });
+});
