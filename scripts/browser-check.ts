@@ -211,7 +211,8 @@ export async function checkReports(reports: string[]): Promise<ReportCheck[]> {
     cdp?.close();
     proc.kill();
     await new Promise((r) => proc.once("exit", r));
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    // Chromium may still be flushing its profile after the window closes; retry instead of failing the check.
+    fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 
