@@ -1,10 +1,11 @@
 /** Entry point of the `decomp` command: picks the subcommand, handles --help and --json, maps errors to exit codes. */
 import { type Command, parseCommandArgs, usage } from "./command";
+import { benchCommand } from "./commands/bench";
 import { evalCommand } from "./commands/eval";
 import { fetchCommand } from "./commands/fetch";
 import { selectCommand } from "./commands/select";
 
-const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand];
+const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand, benchCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
