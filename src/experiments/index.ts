@@ -5,3 +5,5 @@ export * from "./concentration";
 export * from "./sweep-report";
 export * from "./noise-ablation";
 export * from "./noise-report";
+export * from "./depth";
+export * from "./depth-report";
