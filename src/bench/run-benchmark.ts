@@ -11,6 +11,7 @@ import { selectBackend } from "../backend";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { createTfjsEngine } from "../models/tfjs-resnet";
+import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
 import type { BenchReport, EngineThroughput, ExtractReport } from "./report";
 import { type BatchTiming, fastest, sweepBatchSizes, syntheticImages } from "./throughput";
@@ -45,14 +46,6 @@ const WASM_THREADS_REASON =
   "tfjs-backend-wasm 4.22 reports no thread support whenever it runs in Node (tfjs issue #3830); forcing " +
   "WASM_HAS_MULTITHREAD_SUPPORT loads the threaded-simd build, but Emscripten's pthread pool then starts its " +
   "workers from blob: URLs, which Node's worker_threads rejects (ERR_WORKER_PATH), so the backend fails to initialise";
-
-/** Largest elementwise |a - b|; used for parity against PyTorch. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`cannot compare outputs of ${a.length} and ${b.length} values`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 function throughput(backend: string, sweep: BatchTiming[]): EngineThroughput {
   return { backend, best: fastest(sweep), sweep };

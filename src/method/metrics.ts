@@ -59,3 +59,11 @@ export function meanStd(values: ArrayLike<number>): MeanStd {
   for (let i = 0; i < n; i++) squares += (values[i] - mean) ** 2;
   return { mean, std: Math.sqrt(squares / (n - 1)), n };
 }
+
+/** Largest elementwise |a - b|; how parity with a reference implementation is measured. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`cannot compare outputs of ${a.length} and ${b.length} values`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/models/onnx-environment.js */
 import { formatBenchReport, runBenchmark } from "../../src/bench";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/models/onnx-environment.js */
 import { fastest, sweepBatchSizes, syntheticImages } from "../../src/bench/throughput";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { cifarResNetSpec } from "../../src/models/spec";

@@ -1,5 +1,4 @@
-/** @jest-environment ./test/models/onnx-environment.js */
-import { maxAbsDiff } from "../../src/bench/run-benchmark";
+import { maxAbsDiff } from "../../src/method/metrics";
 import { syntheticImages } from "../../src/bench/throughput";
 import { DEFAULT_PYTHON, runTorchBench, torchAvailable, torchOracle } from "../../src/bench/torch-bench";
 import { createOnnxEngine } from "../../src/models/onnx-engine";

@@ -1,11 +1,10 @@
-/** @jest-environment ./test/models/onnx-environment.js */
 import { cifarResNetSpec } from "../../src/models/spec";
 import { createOnnxEngine, ONNX_BACKEND } from "../../src/models/onnx-engine";
 import { exportOnnxModel } from "../../src/models/onnx-export";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
 import * as tf from "@tensorflow/tfjs";
 import { mulberry32 } from "../../src/data/prng";
-import { maxAbsDiff } from "../../src/bench/run-benchmark";
+import { maxAbsDiff } from "../../src/method/metrics";
 import { randomStateDict, referenceForward } from "./reference-forward";
 
 const spec = cifarResNetSpec(8);

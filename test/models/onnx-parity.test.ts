@@ -1,10 +1,9 @@
-/** @jest-environment ./test/models/onnx-environment.js */
 import * as fs from "fs";
 import * as path from "path";
 import { cifarResNetSpec } from "../../src/models/spec";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { loadTorchCheckpoint } from "../../src/torch";
-import { maxAbsDiff } from "../../src/bench/run-benchmark";
+import { maxAbsDiff } from "../../src/method/metrics";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "parity");
 const MIRROR = path.join(__dirname, "..", "..", "..", "shared", "mirror", "pytorch_resnet_cifar10");

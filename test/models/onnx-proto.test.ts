@@ -1,4 +1,3 @@
-/** @jest-environment ./test/models/onnx-environment.js */
 import * as ort from "onnxruntime-node";
 import { encodeOnnxModel, OnnxDataType } from "../../src/models/onnx-proto";
 

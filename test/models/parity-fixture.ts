@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export { maxAbsDiff } from "../../src/bench/run-benchmark";
+export { maxAbsDiff } from "../../src/method/metrics";
 
 const DIR = path.join(__dirname, "..", "fixtures", "parity");
 

@@ -1,5 +1,5 @@
 /**
- * Jest environment for tests that run onnxruntime-node. The native binding creates output typed arrays in
+ * Jest environment for every test (several reach onnxruntime-node through the engines). The native binding creates output typed arrays in
  * Node's main realm, while jest evaluates onnxruntime-common inside a vm context whose Float32Array is a
  * different constructor, so its `instanceof` check rejects every output. Sharing the main realm's typed
  * array constructors with the test context makes both sides agree.
