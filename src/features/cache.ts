@@ -1,11 +1,10 @@
-/** On-disk cache of feature sets: one binary file per key, written atomically so a crash never leaves half a file. */
+/** On-disk cache of feature sets: one tensor file per key, written atomically so a crash never leaves half a file. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../artifacts";
+import { decodeTensorFile, encodeTensorFile } from "../artifacts/tensor-file";
+import type { StateDict } from "../torch";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
-
-const MAGIC = 0x54464344; // "DCFT" little-endian
-const VERSION = 1;
+import { writeFileAtomic } from "../artifacts";
 
 /** File name that encodes every part of the key, so a changed parameter can never hit a stale entry. */
 export function featureCachePath(cacheDir: string, key: FeatureSetKey): string {
@@ -17,56 +16,35 @@ export function featureCachePath(cacheDir: string, key: FeatureSetKey): string {
 
 type Header = Omit<FeatureSet, "features" | "logits" | "labels" | "weight" | "bias">;
 
-function headerOf(set: FeatureSet): Header {
-  const { features: _f, logits: _l, labels: _y, weight: _w, bias: _b, ...header } = set;
-  return header;
-}
-
-/** Layout: magic, version, header length (u32 each), JSON header padded to 4 bytes, then the arrays. */
 export function encodeFeatureSet(set: FeatureSet): Uint8Array[] {
-  const json = Buffer.from(JSON.stringify(headerOf(set)), "utf8");
-  const padded = Math.ceil(json.length / 4) * 4;
-  const prefix = Buffer.alloc(12 + padded, 0x20);
-  prefix.writeUInt32LE(MAGIC, 0);
-  prefix.writeUInt32LE(VERSION, 4);
-  prefix.writeUInt32LE(padded, 8);
-  json.copy(prefix, 12);
-  const bytes = (a: Float32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  // Labels go last: they are the only array whose byte length need not be a multiple of 4.
-  return [prefix, bytes(set.features), bytes(set.logits), bytes(set.weight), bytes(set.bias), bytes(set.labels)];
+  const { features, logits, labels, weight, bias, ...header } = set;
+  const tensors: StateDict = new Map([
+    ["features", { shape: [set.count, set.width], data: features }],
+    ["logits", { shape: [set.count, set.classes], data: logits }],
+    ["labels", { shape: [set.count], data: Float32Array.from(labels) }],
+    ["weight", { shape: [set.classes, set.width], data: weight }],
+    ["bias", { shape: [set.classes], data: bias }],
+  ]);
+  return encodeTensorFile<Header>(tensors, header);
 }
 
 export function decodeFeatureSet(buf: Uint8Array, where: string): FeatureSet {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== VERSION) {
-    throw new Error(`${where} is not a decomp feature cache (version ${VERSION}); delete it to recompute.`);
-  }
-  const headerLength = view.getUint32(8, true);
-  const header = JSON.parse(Buffer.from(buf.subarray(12, 12 + headerLength)).toString("utf8")) as Header;
-  const sizes = {
-    features: header.count * header.width,
-    logits: header.count * header.classes,
-    weight: header.classes * header.width,
-    bias: header.classes,
+  const { tensors, meta } = decodeTensorFile<Header>(buf, where);
+  const get = (name: string, shape: number[]): Float32Array => {
+    const t = tensors.get(name);
+    if (!t || t.shape.join() !== shape.join()) {
+      throw new Error(`${where} lacks '${name}' of shape [${shape.join(", ")}]: it is not a feature cache of this version; delete it to recompute.`);
+    }
+    return t.data;
   };
-  const expected = 12 + headerLength + 4 * (sizes.features + sizes.logits + sizes.weight + sizes.bias) + header.count;
-  if (buf.length !== expected) {
-    throw new Error(`${where} is truncated or corrupt (${buf.length} bytes, expected ${expected}); delete it to recompute.`);
-  }
-  // Copy into one aligned buffer: the file's bytes may start at any offset.
-  const body = new Uint8Array(buf.subarray(12 + headerLength));
-  let offset = 0;
-  const take = (n: number) => {
-    const a = new Float32Array(body.buffer, offset, n);
-    offset += 4 * n;
-    return a;
+  return {
+    ...meta,
+    features: get("features", [meta.count, meta.width]),
+    logits: get("logits", [meta.count, meta.classes]),
+    labels: Uint8Array.from(get("labels", [meta.count])),
+    weight: get("weight", [meta.classes, meta.width]),
+    bias: get("bias", [meta.classes]),
   };
-  const features = take(sizes.features);
-  const logits = take(sizes.logits);
-  const weight = take(sizes.weight);
-  const bias = take(sizes.bias);
-  const labels = new Uint8Array(body.buffer, offset, header.count);
-  return { ...header, features, logits, weight, bias, labels };
 }
 
 export function readFeatureCache(file: string): FeatureSet | null {

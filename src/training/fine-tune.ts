@@ -18,7 +18,7 @@ import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { batchNormLayers, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
-import { readTensorFile, writeTensorFile } from "./tensor-file";
+import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 import { tfjsTrainStep } from "./tfjs-train-step";
 import { registerTrainingKernels } from "./wasm-kernels";
 

@@ -15,6 +15,6 @@ export {
 } from "./fine-tune";
 export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures, retrainHead } from "./head";
 export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
-export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "./tensor-file";
+export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 export { type BatchStats, type TrainStepResult, batchNormTrain, maskedHeadLogits, maskedLinear, tfjsTrainStep } from "./tfjs-train-step";
 export { conv2dFilterGradient, conv2dInputGradient, registerTrainingKernels } from "./wasm-kernels";

@@ -1,11 +1,11 @@
 /**
- * Our binary container for named float32 tensors plus a JSON header: the saved fine-tuned model (a state dict
- * in PyTorch key naming, loadable by every executor) and the resumable training checkpoint.
+ * Our binary container for named float32 tensors plus a JSON header: the feature cache, the saved fine-tuned
+ * model (a state dict in PyTorch key naming, loadable by every executor) and the resumable training checkpoint.
  * Layout: magic "DCTN", version, header length (u32 LE each), JSON header padded to 4 bytes, then each tensor's
  * float32 values in header order.
  */
 import * as fs from "node:fs";
-import { writeFileAtomic } from "../artifacts";
+import { writeFileAtomic } from "./atomic-write";
 import type { StateDict } from "../torch";
 
 const MAGIC = 0x4e544344; // "DCTN" little-endian
