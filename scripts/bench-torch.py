@@ -18,8 +18,8 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+from torch_resnet import CifarResNet, load_state
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = os.path.join(ROOT, "..", "shared", "mirror", "pytorch_resnet_cifar10")
@@ -29,53 +29,11 @@ CHECKPOINT_FILES = {20: "resnet20-12fca82f.th", 32: "resnet32-d509ac18.th", 44: 
 TUNED_MALLOC = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = stride != 1 or cin != cout
-        self.pad = (cout - cin) // 2
-
-    def forward(self, x):
-        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        s = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad)) if self.downsample else x
-        return F.relu(y + s)
-
-
-class CifarResNet(nn.Module):
-    """Option-A CIFAR ResNet (He et al. 2016); parameter names match the mirrored checkpoints."""
-
-    def __init__(self, depth, classes=10):
-        super().__init__()
-        n = (depth - 2) // 6
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        cin = 16
-        for stage, width in enumerate([16, 32, 64]):
-            blocks = []
-            for b in range(n):
-                blocks.append(Block(cin, width, 2 if stage > 0 and b == 0 else 1))
-                cin = width
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
-        self.linear = nn.Linear(64, classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        features = x.mean(dim=(2, 3))
-        return features, self.linear(features)
-
-
 def load_model(depth, args):
     model = CifarResNet(depth)
     path = args.checkpoints.get(depth) or os.path.join(args.checkpoint_dir, CHECKPOINT_FILES.get(depth, ""))
     if os.path.isfile(path):
-        state = torch.load(path, map_location="cpu")
-        state = state.get("state_dict", state)
-        model.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()})
+        model.load_state_dict(load_state(path))
         source = path
     else:
         source = "random init (checkpoint not found)"
