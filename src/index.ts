@@ -14,3 +14,4 @@ export { getFeatures, featureMatrix, finalLayer, logitAccuracy, type FeatureSet,
 export * as method from "./method";
 export type { Progress, ProgressEvent } from "./progress";
 export * as experiments from "./experiments";
+export * as training from "./training";

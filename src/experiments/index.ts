@@ -7,3 +7,7 @@ export * from "./noise-ablation";
 export * from "./noise-report";
 export * from "./depth";
 export * from "./depth-report";
+export * from "./retraining";
+export * from "./retraining-report";
+export * from "./visualization";
+export * from "./visualization-report";
