@@ -9,5 +9,3 @@ export * from "./depth";
 export * from "./depth-report";
 export * from "./retraining";
 export * from "./retraining-report";
-export * from "./visualization";
-export * from "./visualization-report";
