@@ -9,3 +9,5 @@ export * from "./depth";
 export * from "./depth-report";
 export * from "./retraining";
 export * from "./retraining-report";
+export * from "./visualization";
+export * from "./visualization-report";

@@ -167,6 +167,12 @@ export function classHistograms(
   return { counts, classSizes, selections, classes, cols };
 }
 
+/** Every index of one class's histogram, most frequent first (equal counts: lower index first). */
+export function rankByCount(classCounts: ArrayLike<number>): number[] {
+  const ranked = Array.from({ length: classCounts.length }, (_, j) => j);
+  return ranked.sort((a, b) => classCounts[b] - classCounts[a] || a - b);
+}
+
 /** Step 3: the k2 most frequent indices per class (ties and zero-count fill as in the module doc). */
 export function selectInfluential(histograms: ClassHistograms, k2: number): InfluentialSets {
   const { counts, classSizes, selections, classes, cols } = histograms;
@@ -174,9 +180,7 @@ export function selectInfluential(histograms: ClassHistograms, k2: number): Infl
   const perClass: ClassInfluence[] = [];
   for (let y = 0; y < classes; y++) {
     const classCounts = counts.slice(y * cols, (y + 1) * cols);
-    const ranked = Array.from({ length: cols }, (_, j) => j);
-    ranked.sort((a, b) => classCounts[b] - classCounts[a] || a - b);
-    const indices = ranked.slice(0, k2);
+    const indices = rankByCount(classCounts).slice(0, k2);
     let zeroCountFilled = 0;
     for (const j of indices) if (classCounts[j] === 0) zeroCountFilled++;
     const frequencies = new Float64Array(cols);

@@ -140,3 +140,10 @@ export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
     classes,
   };
 }
+
+/** The tensor the global average pool reads: the last block's activation maps (e.g. `layer3.2:out`, 8x8x64). */
+export function pooledMapsName(spec: ModelSpec): TensorName {
+  const pool = spec.layers.find((l): l is GlobalAvgPoolLayer => l.op === "globalAvgPool" && l.output === spec.outputs.features);
+  if (pool === undefined) throw new Error(`${spec.name} has no global average pool producing '${spec.outputs.features}'`);
+  return pool.input;
+}

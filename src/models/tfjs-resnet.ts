@@ -194,31 +194,57 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
   }
 }
 
-class TfjsResNetEngine implements ForwardEngine {
+/** A named activation copied out of a forward pass: NHWC data with its shape (batch first). */
+export interface NamedActivation {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** The TF.js engine also returns any named activation of the spec, e.g. the last block's maps before pooling. */
+export interface TfjsEngine extends ForwardEngine {
+  /**
+   * Runs the forward pass and copies out the tensors called `names` (each a layer output of the spec that the
+   * executor keeps: with BatchNorm folding, a conv's or BN's own output is folded away; ReLU, add and block
+   * outputs such as `layer3.2:out` always exist).
+   */
+  forwardNamed(images: Float32Array, count: number, names: TensorName[]): Promise<Map<TensorName, NamedActivation>>;
+}
+
+class TfjsResNetEngine implements TfjsEngine {
   private steps: Step[] | undefined;
   /** Index of the last step reading each tensor, so activations are freed as soon as they are dead. */
   private readonly lastUse = new Map<TensorName, number>();
+  private readonly produced: Set<TensorName>;
 
   constructor(readonly spec: ModelSpec, steps: Step[]) {
     this.steps = steps;
     steps.forEach((step, i) => {
       for (const name of step.kind === "add" ? step.inputs : [step.input]) this.lastUse.set(name, i);
     });
+    this.produced = new Set([spec.input, ...steps.map((s) => s.output)]);
   }
 
   get backend(): string {
     return `tfjs/${tf.getBackend()}`;
   }
 
-  async forward(images: Float32Array, count: number): Promise<ForwardResult> {
+  /** Runs every step and returns the tensors called `keep` (the caller disposes them). */
+  private execute(images: Float32Array, count: number, keep: TensorName[]): tf.Tensor[] {
     const steps = this.steps;
     if (steps === undefined) throw new Error(`${this.spec.name} engine was disposed; load the model again`);
     const [h, w, c] = this.spec.inputShape;
     if (!Number.isInteger(count) || count < 1 || images.length !== count * h * w * c) {
       throw new Error(`forward expects ${count} x ${h} x ${w} x ${c} = ${count * h * w * c} values (NHWC), got ${images.length}`);
     }
-    const { features: featuresName, logits: logitsName } = this.spec.outputs;
-    const [features, logits] = tf.tidy(() => {
+    const missing = keep.filter((name) => !this.produced.has(name));
+    if (missing.length > 0) {
+      throw new Error(
+        `${this.spec.name} has no tensor ${missing.map((n) => `'${n}'`).join(", ")} in this executor ` +
+          `(a conv/BN output folded away, or a misspelt name); available: ${[...this.produced].join(", ")}`,
+      );
+    }
+    const kept = new Set(keep);
+    return tf.tidy(() => {
       const live = new Map<TensorName, tf.Tensor>([[this.spec.input, tf.tensor4d(images, [count, h, w, c])]]);
       const read = (name: TensorName): tf.Tensor => {
         const t = live.get(name);
@@ -229,16 +255,31 @@ class TfjsResNetEngine implements ForwardEngine {
         live.set(step.output, run(step, read));
         // A batch of activations is large (256 images x 16 x 32 x 32 floats = 16 MiB); free each once dead.
         for (const name of step.kind === "add" ? step.inputs : [step.input]) {
-          if (this.lastUse.get(name) === i && name !== featuresName && name !== logitsName) live.get(name)?.dispose();
+          if (this.lastUse.get(name) === i && !kept.has(name)) live.get(name)?.dispose();
         }
       });
-      return [read(featuresName), read(logitsName)];
+      return keep.map(read);
     });
+  }
+
+  async forward(images: Float32Array, count: number): Promise<ForwardResult> {
+    const [features, logits] = this.execute(images, count, [this.spec.outputs.features, this.spec.outputs.logits]);
     try {
       const [f, l] = await Promise.all([features.data(), logits.data()]);
       return { features: f as Float32Array, logits: l as Float32Array };
     } finally {
       tf.dispose([features, logits]);
+    }
+  }
+
+  async forwardNamed(images: Float32Array, count: number, names: TensorName[]): Promise<Map<TensorName, NamedActivation>> {
+    if (names.length === 0) throw new Error("forwardNamed needs at least one tensor name, e.g. the last block's 'layer3.2:out'");
+    const tensors = this.execute(images, count, names);
+    try {
+      const data = await Promise.all(tensors.map((t) => t.data()));
+      return new Map(names.map((name, i) => [name, { shape: tensors[i].shape.slice(), data: data[i] as Float32Array }]));
+    } finally {
+      tf.dispose(tensors);
     }
   }
 
@@ -249,6 +290,6 @@ class TfjsResNetEngine implements ForwardEngine {
 }
 
 /** Binds the state dict to the spec on the active TF.js backend (call initBackend() first to choose it). */
-export function createTfjsEngine(spec: ModelSpec, stateDict: StateDict, options: TfjsEngineOptions = {}): ForwardEngine {
+export function createTfjsEngine(spec: ModelSpec, stateDict: StateDict, options: TfjsEngineOptions = {}): TfjsEngine {
   return new TfjsResNetEngine(spec, compile(spec, stateDict, options.foldBatchNorm ?? true));
 }

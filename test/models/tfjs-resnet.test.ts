@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend";
-import { cifarResNetSpec, type ModelSpec } from "../../src/models/spec";
+import { spatialMean } from "../../src/experiments/visualization";
+import { cifarResNetSpec, type ModelSpec, pooledMapsName } from "../../src/models/spec";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
 import { loadTorchCheckpoint, type StateDict } from "../../src/torch";
 import { loadParityFixture, maxAbsDiff } from "./parity-fixture";
@@ -61,6 +62,48 @@ describe.each(["cpu", "wasm"])("TF.js ResNet on %s", (backend) => {
     engine.dispose();
     expect(tf.memory().numTensors).toBe(before);
     await expect(engine.forward(fixture.inputs, fixture.count)).rejects.toThrow(/was disposed/);
+  });
+});
+
+describe("TF.js ResNet named activations (cpu, real resnet20)", () => {
+  let stateDict: StateDict;
+  beforeAll(async () => {
+    await selectBackend({ force: "cpu", logger: () => {} });
+    stateDict = (await loadTorchCheckpoint(fixture.models.resnet20.checkpoint)).stateDict;
+  });
+
+  it.each([true, false])("the last block's maps average to the pooled features within 1e-5 (foldBatchNorm=%s)", async (foldBatchNorm) => {
+    const spec = cifarResNetSpec(20);
+    const name = pooledMapsName(spec);
+    expect(name).toBe("layer3.2:out");
+    const engine = createTfjsEngine(spec, stateDict, { foldBatchNorm });
+    const pooled = await engine.forward(fixture.inputs, fixture.count);
+    const named = await engine.forwardNamed(fixture.inputs, fixture.count, [name, "logits"]);
+    engine.dispose();
+    const maps = named.get(name)!;
+    expect(maps.shape).toEqual([fixture.count, 8, 8, 64]);
+    const mean = spatialMean({ count: fixture.count, height: 8, width: 8, channels: 64, data: maps.data, tensor: name });
+    expect(maxAbsDiff(mean, pooled.features)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(named.get("logits")!.data, pooled.logits)).toBe(0);
+    // Real ReLU maps: non-negative, and not constant over space (otherwise pooling would lose nothing).
+    expect(Math.min(...maps.data)).toBeGreaterThanOrEqual(0);
+    expect(new Set(maps.data.subarray(0, 64 * 64).filter((_, i) => i % 64 === 0)).size).toBeGreaterThan(1);
+  });
+
+  it("frees every tensor and names the ones it cannot return", async () => {
+    const before = tf.memory().numTensors;
+    const engine = createTfjsEngine(cifarResNetSpec(20), stateDict);
+    const loaded = tf.memory().numTensors;
+    await engine.forwardNamed(fixture.inputs, fixture.count, ["layer2.1:out", "layer3.2:out"]);
+    expect(tf.memory().numTensors).toBe(loaded);
+    // With folding, the conv's own output never exists: the error says so and lists what does.
+    await expect(engine.forwardNamed(fixture.inputs, fixture.count, ["layer3.2.conv2:conv"])).rejects.toThrow(
+      /resnet20 has no tensor 'layer3.2.conv2:conv' in this executor \(a conv\/BN output folded away, or a misspelt name\); available: input, bn1:relu, .*layer3.2:out/,
+    );
+    await expect(engine.forwardNamed(fixture.inputs, fixture.count, [])).rejects.toThrow(/at least one tensor name/);
+    expect(tf.memory().numTensors).toBe(loaded);
+    engine.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

@@ -1,0 +1,222 @@
+/**
+ * The paper's visualisation: the last block's activation maps (before global average pooling) of a class's
+ * influential channels S_y beside its least-chosen channels, on correctly classified test images; plus how
+ * strongly each group responds on average over the class's test images (the pooled feature is a map's mean).
+ */
+import { initBackend } from "../backend";
+import { type ImageBatch, type ImageSet, normalise } from "../data";
+import { IMAGE_BYTES } from "../data/image-set";
+import { deriveSeed, mulberry32, randomInt } from "../data/prng";
+import { type FeatureMatrix, type IndexSets, type InfluentialSets, type Labels, rankByCount } from "../method";
+import { loadPretrained } from "../models/pretrained";
+import { pooledMapsName } from "../models/spec";
+import { createTfjsEngine } from "../models/tfjs-resnet";
+import { type Progress, silentProgress } from "../progress";
+
+/** Per class, the channels drawn: S_y's first channels in rank order, and the lowest-ranked of the histogram. */
+export interface ChannelContrast {
+  influential: number[];
+  /** Lowest-ranked first (rank m, m - 1, ...): the channels the class's instances chose least. */
+  nonInfluential: number[];
+  /** 1-based rank of each non-influential channel in the class histogram. */
+  nonInfluentialRanks: number[];
+}
+
+export function contrastChannels(influence: InfluentialSets, count: number): ChannelContrast[] {
+  if (!Number.isInteger(count) || count < 1 || count > influence.k2) {
+    throw new Error(`channels per group must be an integer in 1..k2 = ${influence.k2}, got ${count}`);
+  }
+  return influence.perClass.map((c) => {
+    const ranked = rankByCount(c.counts);
+    if (2 * count > ranked.length) {
+      throw new Error(`${count} influential and ${count} non-influential channels need ${2 * count} channels; the features have ${ranked.length}`);
+    }
+    const nonInfluentialRanks = Array.from({ length: count }, (_, i) => ranked.length - i);
+    return { influential: c.indices.slice(0, count), nonInfluential: nonInfluentialRanks.map((r) => ranked[r - 1]), nonInfluentialRanks };
+  });
+}
+
+/**
+ * Per class, `perClass` positions of images the model classifies correctly, drawn without replacement with a
+ * stream seeded by (seed, class) so one class's choice does not depend on the others.
+ */
+export function pickCorrectImages(labels: Labels, predictions: Int32Array, classes: number, perClass: number, seed: number): number[][] {
+  if (labels.length !== predictions.length) {
+    throw new Error(`${labels.length} labels but ${predictions.length} predictions; give one prediction per image`);
+  }
+  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+  const correct: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct[labels[i]].push(i);
+  return correct.map((pool, y) => {
+    if (pool.length < perClass) {
+      throw new Error(`class ${y} has ${pool.length} correctly classified images, fewer than the ${perClass} asked for; use more test images or fewer per class`);
+    }
+    const rng = mulberry32(deriveSeed(seed, y));
+    const chosen = pool.slice();
+    // Partial Fisher-Yates: the first perClass slots are a uniform draw without replacement.
+    for (let i = 0; i < perClass; i++) {
+      const j = i + randomInt(rng, chosen.length - i);
+      [chosen[i], chosen[j]] = [chosen[j], chosen[i]];
+    }
+    return chosen.slice(0, perClass);
+  });
+}
+
+/** The images at `indices` of a set, copied into one batch in that order. */
+export function gatherImages(set: ImageSet, indices: number[]): ImageBatch {
+  const pixels = new Uint8Array(indices.length * IMAGE_BYTES);
+  indices.forEach((index, k) => {
+    if (!Number.isInteger(index) || index < 0 || index >= set.count) throw new Error(`image index ${index} is outside 0..${set.count - 1}`);
+    pixels.set(set.pixels.subarray(index * IMAGE_BYTES, (index + 1) * IMAGE_BYTES), k * IMAGE_BYTES);
+  });
+  return { count: indices.length, pixels };
+}
+
+/** Activation maps of a batch, NHWC: data[((n * height + y) * width + x) * channels + c]. */
+export interface ActivationMaps {
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  data: Float32Array;
+  /** Which tensor of the model these are, e.g. `layer3.2:out`. */
+  tensor: string;
+}
+
+/** One channel of one image as a height x width map, row-major. */
+export function channelMap(maps: ActivationMaps, image: number, channel: number): Float32Array {
+  const { count, height, width, channels, data } = maps;
+  if (image < 0 || image >= count || channel < 0 || channel >= channels) {
+    throw new Error(`no map for image ${image} channel ${channel}: the maps hold ${count} images x ${channels} channels`);
+  }
+  const out = new Float32Array(height * width);
+  for (let p = 0; p < height * width; p++) out[p] = data[(image * height * width + p) * channels + channel];
+  return out;
+}
+
+/** Global average pooling of the maps: count x channels, what the pooled penultimate features are. */
+export function spatialMean(maps: ActivationMaps): Float32Array {
+  const { count, height, width, channels, data } = maps;
+  const out = new Float32Array(count * channels);
+  const sums = new Float64Array(channels);
+  for (let n = 0; n < count; n++) {
+    sums.fill(0);
+    for (let p = 0; p < height * width; p++) {
+      const base = (n * height * width + p) * channels;
+      for (let c = 0; c < channels; c++) sums[c] += data[base + c];
+    }
+    for (let c = 0; c < channels; c++) out[n * channels + c] = sums[c] / (height * width);
+  }
+  return out;
+}
+
+export interface LastBlockMapsOptions {
+  model: string;
+  /** Input normalisation, the same as the features' (e.g. DEFAULT_SETUP.norm). */
+  norm: string;
+  batchSize?: number;
+  onProgress?: Progress;
+}
+
+/**
+ * The last block's maps (the global average pool's input) of a batch of images, from the pretrained model on
+ * the TF.js executor.
+ */
+export async function lastBlockMaps(images: ImageBatch, opts: LastBlockMapsOptions): Promise<ActivationMaps> {
+  const onProgress = opts.onProgress ?? silentProgress;
+  const batchSize = opts.batchSize ?? 64;
+  const pretrained = await loadPretrained(opts.model, { onProgress });
+  await initBackend();
+  const engine = createTfjsEngine(pretrained.spec, pretrained.stateDict);
+  const tensor = pooledMapsName(pretrained.spec);
+  const stage = `maps ${tensor} (${opts.model}, ${engine.backend})`;
+  try {
+    const parts: Float32Array[] = [];
+    let shape: number[] = [];
+    onProgress({ stage, done: 0, total: images.count, unit: "images" });
+    for (let start = 0; start < images.count; start += batchSize) {
+      const end = Math.min(start + batchSize, images.count);
+      const batch = { count: end - start, pixels: images.pixels.subarray(start * IMAGE_BYTES, end * IMAGE_BYTES) };
+      const out = (await engine.forwardNamed(normalise(batch, opts.norm), batch.count, [tensor])).get(tensor)!;
+      parts.push(out.data);
+      shape = out.shape;
+      onProgress({ stage, done: end, total: images.count, unit: "images" });
+    }
+    const [, height, width, channels] = shape;
+    const data = new Float32Array(images.count * height * width * channels);
+    let offset = 0;
+    for (const part of parts) {
+      data.set(part, offset);
+      offset += part.length;
+    }
+    return { count: images.count, height, width, channels, data, tensor };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** How strongly each channel group responds on a class's images (pooled value = mean of a channel's map). */
+export interface ClassEnergy {
+  images: number;
+  /** Mean over the class's images of the mean pooled value over S_y. */
+  influentialMean: number;
+  /** The same over every channel outside S_y. */
+  othersMean: number;
+  /** The same over the lowest-ranked channels drawn beside S_y. */
+  lowestMean: number;
+  /** S_y's mean pooled value on images of the other classes: how class-specific the response is. */
+  influentialOnOtherClasses: number;
+  /** Share of the class's images whose mean over S_y exceeds their mean over the other channels. */
+  influentialAboveOthers: number;
+}
+
+function groupMean(row: Float32Array, base: number, group: readonly number[]): number {
+  let s = 0;
+  for (const j of group) s += row[base + j];
+  return s / group.length;
+}
+
+/** Per class, from pooled features and their labels; `lowest` are the non-influential channels per class. */
+export function activationEnergy(features: FeatureMatrix, labels: Labels, sets: IndexSets, lowest: number[][]): ClassEnergy[] {
+  const { data, rows, cols } = features;
+  if (labels.length !== rows) throw new Error(`${rows} feature rows but ${labels.length} labels`);
+  if (lowest.length !== sets.length) throw new Error(`${sets.length} influential sets but ${lowest.length} non-influential lists; give one per class`);
+  return sets.map((set, y) => {
+    const inSet = new Set(set);
+    const others = Array.from({ length: cols }, (_, j) => j).filter((j) => !inSet.has(j));
+    if (set.length === 0 || others.length === 0 || lowest[y].length === 0) {
+      throw new Error(`class ${y}: S_y has ${set.length} of ${cols} channels and ${lowest[y].length} are drawn as non-influential; every group needs at least one channel`);
+    }
+    let images = 0;
+    let influential = 0;
+    let rest = 0;
+    let low = 0;
+    let above = 0;
+    let otherImages = 0;
+    let elsewhere = 0;
+    for (let i = 0; i < rows; i++) {
+      const base = i * cols;
+      const mine = groupMean(data, base, set);
+      if (labels[i] !== y) {
+        otherImages++;
+        elsewhere += mine;
+        continue;
+      }
+      const theirs = groupMean(data, base, others);
+      images++;
+      influential += mine;
+      rest += theirs;
+      low += groupMean(data, base, lowest[y]);
+      if (mine > theirs) above++;
+    }
+    if (images === 0) throw new Error(`class ${y} has no images among the ${rows} given`);
+    return {
+      images,
+      influentialMean: influential / images,
+      othersMean: rest / images,
+      lowestMean: low / images,
+      influentialOnOtherClasses: otherImages > 0 ? elsewhere / otherImages : NaN,
+      influentialAboveOthers: above / images,
+    };
+  });
+}
