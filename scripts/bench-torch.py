@@ -6,6 +6,9 @@ Prints one JSON object on stdout. Inputs are synthetic, already-normalised N(0, 
 depend on pixel values). glibc's allocator settings and OpenMP's wait policy only take effect at process
 start, so the script relaunches itself once per (--allocators, --omp-wait-policies) pair and merges the results.
 
+With --train-steps N it times N training steps per batch size instead (median): BatchNorm in training mode,
+the masked head, cross-entropy, backward and torch.optim.Adam, as one fine-tuning step.
+
 With --oracle-inputs FILE (raw little-endian float32, count x 32 x 32 x 3 NHWC, as the ForwardEngine takes
 them) it also writes FILE.logits.f32 and FILE.features.f32 computed by the PyTorch model, so the caller
 can compare its own outputs on the same images.
@@ -18,6 +21,7 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 from torch_resnet import CifarResNet, load_state
 
@@ -77,6 +81,47 @@ def measure(args):
     return results
 
 
+def measure_train_steps(args):
+    """Training steps/s as the fine-tune runs them: BN in train mode, masked head, cross-entropy, backward, Adam."""
+    torch.set_num_threads(args.threads)
+    gen = torch.Generator().manual_seed(0)
+    results = []
+    for depth in args.depths:
+        model, source = load_model(depth, args)
+        model.train()
+        # Speed does not depend on which weights the head mask keeps; five per class as Algorithm 1 at k2 = 5.
+        mask = torch.zeros(10, 64)
+        for y in range(10):
+            mask[y, torch.randperm(64, generator=gen)[:5]] = 1
+        optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+        def step(images, labels):
+            features, _ = model(images)
+            logits = F.linear(features, model.linear.weight * mask, model.linear.bias)
+            loss = F.cross_entropy(logits, labels)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+
+        for batch in args.batches:
+            images = torch.randn(batch, 3, 32, 32, generator=gen)
+            labels = torch.randint(0, 10, (batch,), generator=gen)
+            for _ in range(args.warmup):
+                step(images, labels)
+            times = []
+            for _ in range(args.train_steps):
+                start = time.perf_counter()
+                step(images, labels)
+                times.append(time.perf_counter() - start)
+            times.sort()
+            median = times[len(times) // 2]
+            results.append({
+                "depth": depth, "mode": "train-step", "batch": batch, "steps": args.train_steps,
+                "msPerStep": median * 1000, "imagesPerSec": batch / median, "checkpoint": source,
+            })
+    return results
+
+
 def write_oracle(args):
     raw = torch.from_file(args.oracle_inputs, dtype=torch.float32, size=os.path.getsize(args.oracle_inputs) // 4)
     images = raw.view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous()
@@ -114,6 +159,8 @@ def main():
     p.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINTS)
     p.add_argument("--checkpoints", type=checkpoint_paths, default={}, help="DEPTH=PATH,... overriding --checkpoint-dir")
     p.add_argument("--oracle-inputs", help="raw float32 NHWC images; writes <file>.logits.f32 and <file>.features.f32 for the first depth")
+    p.add_argument("--train-steps", type=int, default=0,
+                   help="measure this many training steps per batch size (median reported) instead of the forward pass")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
 
@@ -122,7 +169,7 @@ def main():
         print(json.dumps({"oracle": args.oracle_inputs, "depth": args.depths[0]}))
         return
     if args.child:
-        print(json.dumps(measure(args)))
+        print(json.dumps(measure_train_steps(args) if args.train_steps > 0 else measure(args)))
         return
 
     results = []

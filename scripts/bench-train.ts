@@ -2,8 +2,11 @@
  * Retraining benchmark and measurement on the real ResNet20 checkpoint and CIFAR-10:
  *   node -r ./scripts/register-ts.js scripts/bench-train.ts step [ignored] [batch sizes, default 64,128]
  *   node -r ./scripts/register-ts.js scripts/bench-train.ts measure [images for the partial fine-tune epoch]
- * step: images/s of one training step (forward + backward + Adam) on the active backend (DECOMP_BACKEND=wasm|cpu;
- *   DECOMP_KERNELS=builtin keeps the backend's own convolution gradients). measure: S_y from Algorithm 1 (k1 = k2 = 5) on train features, A_f / A_d on test,
+ *   node -r ./scripts/register-ts.js scripts/bench-train.ts epoch
+ * step: images/s of one training step (forward + backward + Adam) on the training engine (DECOMP_TRAIN_ENGINE=
+ *   onnx|tfjs, default auto; for tfjs the backend from DECOMP_BACKEND=wasm|cpu, and DECOMP_KERNELS=builtin keeps
+ *   the backend's own convolution gradients). epoch: S_y (k1 = k2 = 5) from ONNX Runtime train features, then
+ *   one full fine-tuning epoch over the 50,000 training images on the chosen engine; A_d before and after. measure: S_y from Algorithm 1 (k1 = k2 = 5) on train features, A_f / A_d on test,
  *   head-only retraining per epoch, and a fine-tune over the first N training images (one partial epoch).
  * Prints JSON lines to stdout; progress to stderr.
  */
@@ -14,9 +17,10 @@ import { batchView, loadCifar10, normalise } from "../src/data";
 import { runExtraction } from "../src/features/extract";
 import { evaluateDecomposed, influentialSets } from "../src/method";
 import { cifarResNetSpec } from "../src/models/spec";
+import { createOnnxEngine } from "../src/models/onnx-engine";
 import { createTfjsEngine } from "../src/models/tfjs-resnet";
 import { loadTorchCheckpoint } from "../src/torch";
-import { fineTune, registerTrainingKernels, retrainHead, tfjsTrainStep, adamStep, createAdamState, trainableNames, decomposedStateDict } from "../src/training";
+import { fineTune, registerTrainingKernels, retrainHead, adamStep, createAdamState, createTrainEngine, trainableNames, decomposedStateDict } from "../src/training";
 
 const NORM = "cifar";
 
@@ -38,20 +42,39 @@ async function stepBench(batchSizes: number[]): Promise<void> {
   const params = new Map(names.map((n) => [n, stateDict.get(n)!.data]));
   const adam = createAdamState(params);
   const train = await loadCifar10("train");
+  const engine = await createTrainEngine(spec, fullHead);
   for (const batch of batchSizes) {
     const view = batchView(train, 0, batch);
     const images = normalise(view, NORM);
     const times: number[] = [];
-    for (let rep = 0; rep < (batch <= 16 ? 2 : 4); rep++) {
+    for (let rep = 0; rep < (batch <= 16 ? 2 : 6); rep++) {
       const t0 = performance.now();
-      const step = tfjsTrainStep(spec, stateDict, fullHead, images, Array.from(view.labels), batch);
+      const step = await engine.step(stateDict, images, Array.from(view.labels), batch);
       adamStep(params, step.grads, adam);
       times.push(performance.now() - t0);
     }
     const warm = times.slice(1).sort((a, b) => a - b);
     const median = warm[Math.floor(warm.length / 2)];
-    console.log(JSON.stringify({ bench: "train-step", backend: backend.name, batch, msPerStep: Math.round(median), imagesPerSecond: +(batch / (median / 1000)).toFixed(1), firstStepMs: Math.round(times[0]) }));
+    console.log(JSON.stringify({ bench: "train-step", engine: engine.name, backend: backend.name, batch, msPerStep: Math.round(median), imagesPerSecond: +(batch / (median / 1000)).toFixed(1), firstStepMs: Math.round(times[0]) }));
   }
+  engine.dispose();
+}
+
+/** One real fine-tuning epoch of ResNet20 on all 50,000 CIFAR-10 training images, S_y from Algorithm 1 (k1 = k2 = 5). */
+async function epoch(): Promise<void> {
+  const log = (line: object) => console.log(JSON.stringify(line));
+  const progress = (e: { stage: string; done: number; total: number }) => process.stderr.write(`\r${e.stage} ${e.done}/${e.total}   `);
+  const backend = await initBackend({ logger: () => {} });
+  const spec = cifarResNetSpec(20);
+  const stateDict = await checkpoint();
+  const [train, test] = [await loadCifar10("train"), await loadCifar10("test")];
+  const engine = await createOnnxEngine(spec, stateDict);
+  const { features } = await runExtraction(engine, train, { norm: NORM, augmentSeed: null, onProgress: progress, stage: "train features" });
+  engine.dispose();
+  const sets = influentialSets({ data: features, rows: train.count, cols: spec.featureWidth }, train.labels, { classes: spec.classes, k1: 5, k2: 5 }).sets;
+  const t0 = performance.now();
+  const result = await fineTune({ spec, stateDict, sets, train, test, norm: NORM, epochs: 1, onProgress: progress, logEvery: 50 });
+  log({ step: "fine-tune epoch", backend: backend.name, sets, epochs: result.history.epochs, testAccuracy: result.history.testAccuracy, seconds: (performance.now() - t0) / 1000, checkpoint: result.checkpointPath });
 }
 
 async function measure(partialImages: number): Promise<void> {
@@ -89,7 +112,7 @@ async function measure(partialImages: number): Promise<void> {
 }
 
 const [mode = "step", n = "0", batches = "64,128"] = process.argv.slice(2);
-(mode === "measure" ? measure(Number(n)) : stepBench(batches.split(",").map(Number))).catch((err) => {
+(mode === "measure" ? measure(Number(n)) : mode === "epoch" ? epoch() : stepBench(batches.split(",").map(Number))).catch((err) => {
   console.error(err);
   process.exit(1);
 });

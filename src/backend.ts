@@ -30,7 +30,7 @@ export interface BackendOptions {
 }
 
 /** Both native packages register the TF.js backend id "tensorflow". */
-const NATIVE_TF_BACKEND = "tensorflow";
+export const NATIVE_TF_BACKEND = "tensorflow";
 
 function errorText(err: unknown): string {
   // Errors from another realm (e.g. a test sandbox's require) fail `instanceof Error`; read the message anyway.

@@ -5,7 +5,6 @@
  * by a later call with the same configuration, so an interrupted run resumes where its last epoch ended.
  */
 import { createHash } from "node:crypto";
-import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
@@ -19,8 +18,7 @@ import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { batchNormLayers, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
-import { tfjsTrainStep } from "./tfjs-train-step";
-import { registerTrainingKernels } from "./wasm-kernels";
+import { createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
 export interface FineTuneOptions {
   spec: ModelSpec;
@@ -46,6 +44,8 @@ export interface FineTuneOptions {
   onProgress?: Progress;
   /** Checked after every batch; an aborted run keeps its last epoch checkpoint. */
   signal?: AbortSignal;
+  /** What computes the training steps (see createTrainEngine); default DECOMP_TRAIN_ENGINE, else auto. */
+  engine?: TrainEngineChoice;
 }
 
 export interface BatchLog {
@@ -63,6 +63,8 @@ export interface EpochLog {
   trainAccuracy: number;
   seconds: number;
   imagesPerSecond: number;
+  /** The training engine that ran the epoch (TrainEngine.name). */
+  engine: string;
 }
 
 export interface FineTuneHistory {
@@ -164,9 +166,6 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const logEvery = options.logEvery ?? 10;
   const onProgress = options.onProgress ?? silentProgress;
   checkOptions(options, epochs, batchSize, lr);
-  // Neither TF.js backend without native bindings can train a convolution at a usable speed on its own.
-  const active = tf.getBackend();
-  if (active === "wasm" || active === "cpu") registerTrainingKernels(active);
 
   const mask = headMask(options.sets, spec.classes, spec.featureWidth);
   const key = configurationKey(options, batchSize, lr, seed);
@@ -187,53 +186,57 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const resumedEpochs = epochsDone;
   const params = new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
   const bnLayers = batchNormLayers(spec);
-
-  for (let epoch = epochsDone; epoch < epochs; epoch++) {
-    const stage = `fine-tune ${spec.name} epoch ${epoch + 1}/${epochs}`;
-    const order = shuffledOrder(train.count, deriveSeed(seed, 2 * epoch + 1));
-    const augmentSeed = deriveSeed(seed, 2 * epoch);
-    const started = Date.now();
-    let lossSum = 0;
-    let correctSum = 0;
-    let window = { loss: 0, correct: 0, images: 0, batches: 0 };
-    let batch = 0;
-    onProgress({ stage, done: 0, total: train.count, unit: "images" });
-    // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
-    for (let start = 0; start + 1 < train.count; start += batchSize) {
-      const indices = order.subarray(start, Math.min(start + batchSize, train.count));
-      const count = indices.length;
-      const images = normalise({ count, pixels: augmentedBatch(train, indices, augmentSeed) }, norm);
-      const labels = Array.from(indices, (i) => train.labels[i]);
-      const step = tfjsTrainStep(spec, stateDict, mask, images, labels, count);
-      adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });
-      for (const bn of bnLayers) {
-        const s = step.batchStats.get(bn.param);
-        const mean = stateDict.get(`${bn.param}.running_mean`);
-        const variance = stateDict.get(`${bn.param}.running_var`);
-        if (s === undefined || mean === undefined || variance === undefined) throw new Error(`no running statistics for ${bn.param}`);
-        updateRunningStats(mean.data, variance.data, s.mean, s.variance, s.count);
-        const tracked = stateDict.get(`${bn.param}.num_batches_tracked`);
-        if (tracked !== undefined) tracked.data[0] += 1;
+  const engine = await createTrainEngine(spec, mask, options.engine ?? trainEngineFromEnv());
+  try {
+    for (let epoch = epochsDone; epoch < epochs; epoch++) {
+      const stage = `fine-tune ${spec.name} epoch ${epoch + 1}/${epochs}`;
+      const order = shuffledOrder(train.count, deriveSeed(seed, 2 * epoch + 1));
+      const augmentSeed = deriveSeed(seed, 2 * epoch);
+      const started = Date.now();
+      let lossSum = 0;
+      let correctSum = 0;
+      let window = { loss: 0, correct: 0, images: 0, batches: 0 };
+      let batch = 0;
+      onProgress({ stage, done: 0, total: train.count, unit: "images" });
+      // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
+      for (let start = 0; start + 1 < train.count; start += batchSize) {
+        const indices = order.subarray(start, Math.min(start + batchSize, train.count));
+        const count = indices.length;
+        const images = normalise({ count, pixels: augmentedBatch(train, indices, augmentSeed) }, norm);
+        const labels = Array.from(indices, (i) => train.labels[i]);
+        const step = await engine.step(stateDict, images, labels, count);
+        adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });
+        for (const bn of bnLayers) {
+          const s = step.batchStats.get(bn.param);
+          const mean = stateDict.get(`${bn.param}.running_mean`);
+          const variance = stateDict.get(`${bn.param}.running_var`);
+          if (s === undefined || mean === undefined || variance === undefined) throw new Error(`no running statistics for ${bn.param}`);
+          updateRunningStats(mean.data, variance.data, s.mean, s.variance, s.count);
+          const tracked = stateDict.get(`${bn.param}.num_batches_tracked`);
+          if (tracked !== undefined) tracked.data[0] += 1;
+        }
+        batch++;
+        lossSum += step.loss * count;
+        correctSum += step.correct;
+        window = { loss: window.loss + step.loss * count, correct: window.correct + step.correct, images: window.images + count, batches: window.batches + 1 };
+        if (window.batches === logEvery) {
+          history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
+          window = { loss: 0, correct: 0, images: 0, batches: 0 };
+        }
+        onProgress({ stage, done: start + count, total: train.count, unit: "images" });
+        if (options.signal?.aborted) {
+          throw new Error(`fine-tune aborted in epoch ${epoch + 1}; the checkpoint after epoch ${epoch} is kept at ${checkpointPath} and a new call resumes from it`);
+        }
       }
-      batch++;
-      lossSum += step.loss * count;
-      correctSum += step.correct;
-      window = { loss: window.loss + step.loss * count, correct: window.correct + step.correct, images: window.images + count, batches: window.batches + 1 };
-      if (window.batches === logEvery) {
-        history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
-        window = { loss: 0, correct: 0, images: 0, batches: 0 };
-      }
-      onProgress({ stage, done: start + count, total: train.count, unit: "images" });
-      if (options.signal?.aborted) {
-        throw new Error(`fine-tune aborted in epoch ${epoch + 1}; the checkpoint after epoch ${epoch} is kept at ${checkpointPath} and a new call resumes from it`);
-      }
+      if (window.batches > 0) history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
+      const seen = train.count - (train.count % batchSize === 1 ? 1 : 0);
+      const seconds = (Date.now() - started) / 1000;
+      history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds, engine: engine.name });
+      history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
+      await writeTensorFile(checkpointPath, checkpointTensors(stateDict, adam, names), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
     }
-    if (window.batches > 0) history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
-    const seen = train.count - (train.count % batchSize === 1 ? 1 : 0);
-    const seconds = (Date.now() - started) / 1000;
-    history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds });
-    history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
-    await writeTensorFile(checkpointPath, checkpointTensors(stateDict, adam, names), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
+  } finally {
+    engine.dispose();
   }
   return { stateDict, history, checkpointPath, resumedEpochs };
 }

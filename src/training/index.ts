@@ -17,4 +17,6 @@ export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures,
 export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
 export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 export { type BatchStats, type TrainStepResult, batchNormTrain, maskedHeadLogits, maskedLinear, tfjsTrainStep } from "./tfjs-train-step";
+export { activationShapes, exportTrainingGraph } from "./onnx-train-graph";
+export { type TrainEngine, type TrainEngineChoice, TRAIN_ENGINE_CHOICES, createTrainEngine, trainEngineFromEnv } from "./train-engine";
 export { conv2dFilterGradient, conv2dInputGradient, registerTrainingKernels } from "./wasm-kernels";

@@ -2,48 +2,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
-import { CIFAR10_CLASSES, type ImageSet, mulberry32 } from "../../src/data";
+import { mulberry32 } from "../../src/data";
 import { decomposedLogits, predictFromLogits } from "../../src/method";
 import { cifarResNetSpec } from "../../src/models/spec";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
-import type { StateDict } from "../../src/torch";
 import { decomposedStateDict, fineTune, headMask, loadFineTuned, maskedHeadLogits, saveFineTuned } from "../../src/training";
+import { randomImages, randomStateDict as randomWeights } from "./random-model";
 
 const spec = cifarResNetSpec(8);
 const m = spec.featureWidth;
-
-/** He-initialised weights and non-trivial BN statistics for every state-dict entry of the spec. */
-function randomStateDict(seed: number): StateDict {
-  const rng = mulberry32(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const sd: StateDict = new Map();
-  for (const layer of spec.layers) {
-    if (layer.op === "conv2d") {
-      const fanIn = layer.inChannels * layer.kernel * layer.kernel;
-      const shape = [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel];
-      sd.set(layer.weight, { shape, data: Float32Array.from({ length: fanIn * layer.outChannels }, () => normal() * Math.sqrt(2 / fanIn)) });
-    } else if (layer.op === "batchnorm") {
-      const c = layer.channels;
-      sd.set(`${layer.param}.weight`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.8 + 0.4 * rng()) });
-      sd.set(`${layer.param}.bias`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.1 * normal()) });
-      sd.set(`${layer.param}.running_mean`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.1 * normal()) });
-      sd.set(`${layer.param}.running_var`, { shape: [c], data: Float32Array.from({ length: c }, () => 0.5 + rng()) });
-    } else if (layer.op === "linear") {
-      sd.set("linear.weight", { shape: [layer.outFeatures, layer.inFeatures], data: Float32Array.from({ length: layer.outFeatures * layer.inFeatures }, () => 0.3 * normal()) });
-      sd.set("linear.bias", { shape: [layer.outFeatures], data: Float32Array.from({ length: layer.outFeatures }, () => 0.1 * normal()) });
-    }
-  }
-  return sd;
-}
-
-function randomImages(count: number, seed: number): ImageSet {
-  const rng = mulberry32(seed);
-  return {
-    count, height: 32, width: 32, channels: 3, classNames: CIFAR10_CLASSES,
-    pixels: Uint8Array.from({ length: count * 3072 }, () => Math.floor(rng() * 256)),
-    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
-  };
-}
+const randomStateDict = (seed: number) => randomWeights(spec, seed);
 
 /** S_y: five distinct features per class, different per class. */
 const SETS = Array.from({ length: 10 }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % m));

@@ -1,0 +1,62 @@
+/**
+ * The seam where a tensor engine plugs into fine-tuning: typed arrays in (PyTorch-layout parameters, one
+ * normalised NHWC batch), loss, gradients and batch statistics out. Native TF.js is first choice where it
+ * loads; else ONNX Runtime's CPU provider (about 10x TF.js WASM on ResNet20, see scripts/bench-train.ts);
+ * else TF.js on WASM or plain JS.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { NATIVE_TF_BACKEND } from "../backend";
+import type { ModelSpec } from "../models/spec";
+import type { StateDict } from "../torch";
+import { type TrainStepResult, tfjsTrainStep } from "./tfjs-train-step";
+import { registerTrainingKernels } from "./wasm-kernels";
+
+export interface TrainEngine {
+  /** What computes the step, e.g. "onnxruntime-node/cpu" or "tfjs/wasm"; reported in the fine-tune history. */
+  readonly name: string;
+  step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number): Promise<TrainStepResult>;
+  dispose(): void;
+}
+
+export type TrainEngineChoice = "auto" | "onnx" | "tfjs";
+export const TRAIN_ENGINE_CHOICES: readonly TrainEngineChoice[] = ["auto", "onnx", "tfjs"];
+
+/** Reads DECOMP_TRAIN_ENGINE (auto | onnx | tfjs); unset means auto. */
+export function trainEngineFromEnv(env: Record<string, string | undefined> = process.env): TrainEngineChoice {
+  const raw = (env.DECOMP_TRAIN_ENGINE ?? "").trim() || "auto";
+  if (!(TRAIN_ENGINE_CHOICES as readonly string[]).includes(raw)) {
+    throw new Error(`DECOMP_TRAIN_ENGINE='${raw}' is not a training engine; use one of ${TRAIN_ENGINE_CHOICES.join(", ")} (or unset it)`);
+  }
+  return raw as TrainEngineChoice;
+}
+
+/** The training step on the active TF.js backend (tfjsTrainStep). */
+function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array): TrainEngine {
+  const backend = tf.getBackend();
+  // Neither TF.js backend without native bindings can train a convolution at a usable speed on its own.
+  if (backend === "wasm" || backend === "cpu") registerTrainingKernels(backend);
+  return {
+    name: `tfjs/${backend}`,
+    step: async (stateDict, images, labels, count) => tfjsTrainStep(spec, stateDict, mask, images, labels, count),
+    dispose: () => {},
+  };
+}
+
+async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array): Promise<TrainEngine> {
+  // Loaded lazily: a platform without ONNX Runtime's binary must still train on TF.js.
+  const { createOnnxTrainEngine } = await import("./onnx-train-step");
+  return createOnnxTrainEngine(spec, mask);
+}
+
+/** A training engine for `spec` with the head mask `mask` (classes x features, all ones for a full head). */
+export async function createTrainEngine(spec: ModelSpec, mask: Float32Array, choice: TrainEngineChoice = trainEngineFromEnv()): Promise<TrainEngine> {
+  if (choice === "onnx") return onnxTrainEngine(spec, mask);
+  // The caller has chosen the TF.js backend already (evaluation runs on it); native TF.js trains well itself.
+  if (choice === "tfjs" || tf.getBackend() === NATIVE_TF_BACKEND) return tfjsTrainEngine(spec, mask);
+  try {
+    return await onnxTrainEngine(spec, mask);
+  } catch (err) {
+    console.error(`decomp: ONNX Runtime unavailable for training (${(err as Error).message.split("\n")[0]}); training on TF.js ${tf.getBackend()}`);
+    return tfjsTrainEngine(spec, mask);
+  }
+}

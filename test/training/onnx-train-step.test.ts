@@ -1,0 +1,126 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { selectBackend } from "../../src/backend";
+import { mulberry32 } from "../../src/data";
+import { cifarResNetSpec } from "../../src/models/spec";
+import type { StateDict } from "../../src/torch";
+import { decomposedStateDict, fineTune, headMask, registerTrainingKernels, tfjsTrainStep, trainableNames, trainEngineFromEnv } from "../../src/training";
+import { createOnnxTrainEngine } from "../../src/training/onnx-train-step";
+import { randomImages, randomStateDict } from "./random-model";
+
+const spec = cifarResNetSpec(8);
+const m = spec.featureWidth;
+const SETS = Array.from({ length: 10 }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % m));
+const mask = headMask(SETS, 10, m);
+
+function batch(count: number, seed: number): { images: Float32Array; labels: number[] } {
+  const rng = mulberry32(seed);
+  return { images: Float32Array.from({ length: count * 3072 }, () => rng() * 2 - 1), labels: Array.from({ length: count }, (_, i) => (i * 3 + seed) % 10) };
+}
+
+const maxAbs = (a: Float32Array) => a.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0);
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
+  expect(a.length).toBe(b.length);
+  return a.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[i])), 0);
+};
+
+describe("the ONNX Runtime training step", () => {
+  beforeAll(async () => {
+    await selectBackend({ force: "cpu", logger: () => {} });
+    // TF.js's own CPU convolution gradients take minutes here; these agree with them (kernels.test.ts).
+    registerTrainingKernels("cpu");
+  });
+
+  it("computes the loss, every gradient and the batch statistics of the TF.js training step", async () => {
+    const sd = decomposedStateDict(spec, randomStateDict(spec, 1), mask);
+    const { images, labels } = batch(6, 2);
+    const engine = await createOnnxTrainEngine(spec, mask);
+    const ours = await engine.step(sd, images, labels, 6);
+    engine.dispose();
+    const reference = tfjsTrainStep(spec, sd, mask, images, labels, 6);
+
+    expect(ours.loss).toBeCloseTo(reference.loss, 5);
+    expect(ours.correct).toBe(reference.correct);
+    expect([...ours.grads.keys()]).toEqual(trainableNames(spec));
+    for (const [name, g] of reference.grads) {
+      const scale = maxAbs(g);
+      expect(scale).toBeGreaterThan(0);
+      const relativeError = maxAbsDiff(ours.grads.get(name)!, g) / scale;
+      expect({ name, ok: relativeError < 1e-4 }).toEqual({ name, ok: true });
+    }
+    expect([...ours.batchStats.keys()]).toEqual([...reference.batchStats.keys()]);
+    for (const [param, s] of reference.batchStats) {
+      const o = ours.batchStats.get(param)!;
+      expect(o.count).toBe(s.count);
+      expect(maxAbsDiff(o.mean, s.mean)).toBeLessThan(1e-5 * Math.max(1, maxAbs(s.mean)));
+      expect(maxAbsDiff(o.variance, s.variance)).toBeLessThan(1e-5 * Math.max(1, maxAbs(s.variance)));
+    }
+    // The stride-2 stages see a quarter of the positions, so their counts differ from the first stage's.
+    expect(ours.batchStats.get("bn1")!.count).toBe(6 * 32 * 32);
+    expect(ours.batchStats.get("layer3.0.bn1")!.count).toBe(6 * 8 * 8);
+  });
+
+  it("agrees with central finite differences of its own loss, and never moves a head weight outside S_y", async () => {
+    const sd = decomposedStateDict(spec, randomStateDict(spec, 3), mask);
+    const { images, labels } = batch(3, 4);
+    const engine = await createOnnxTrainEngine(spec, mask);
+    try {
+      const { grads } = await engine.step(sd, images, labels, 3);
+      const inside = mask.findIndex((v) => v === 1);
+      const probes: [string, number][] = [
+        ["conv1.weight", 5], ["layer1.0.conv2.weight", 321], ["layer3.0.conv1.weight", 1000], ["bn1.weight", 2],
+        ["layer2.0.bn2.bias", 7], ["layer3.0.bn2.weight", 40], ["linear.weight", inside], ["linear.bias", 4],
+      ];
+      // A float32 loss of ~2.3 differenced over 2h = 4e-3 carries ~1e-4 of rounding noise, hence the absolute
+      // term of the tolerance; larger steps cross ReLU kinks and bias the difference instead.
+      const h = 2e-3;
+      for (const [name, i] of probes) {
+        const loss = async (delta: number): Promise<number> => {
+          const perturbed: StateDict = new Map(sd);
+          const data = new Float32Array(sd.get(name)!.data);
+          data[i] += delta;
+          perturbed.set(name, { shape: sd.get(name)!.shape, data });
+          return (await engine.step(perturbed, images, labels, 3)).loss;
+        };
+        // Richardson extrapolation of two central differences cancels their h^2 error term.
+        const central = async (step: number) => ((await loss(step)) - (await loss(-step))) / (2 * step);
+        const numeric = (4 * (await central(h / 2)) - (await central(h))) / 3;
+        const analytic = grads.get(name)![i];
+        expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
+        expect({ name, i, analytic, ok: Math.abs(numeric - analytic) < 0.02 * Math.abs(analytic) + 3e-4 }).toEqual({ name, i, analytic, ok: true });
+      }
+      const head = grads.get("linear.weight")!;
+      expect(head.filter((_, i) => mask[i] === 0).every((v) => v === 0)).toBe(true);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  it("fine-tunes to the same weights as the TF.js engine and reports which engine ran", async () => {
+    const options = {
+      spec, stateDict: randomStateDict(spec, 5), sets: SETS, train: randomImages(16, 6), test: randomImages(4, 7), norm: "cifar",
+      epochs: 1, batchSize: 8, lr: 1e-3, seed: 3, resume: false,
+    };
+    const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "decomp-ort-train-"));
+    const onnx = await fineTune({ ...options, engine: "onnx", cacheDir: tmp() });
+    const tfjs = await fineTune({ ...options, engine: "tfjs", cacheDir: tmp() });
+    expect(onnx.history.epochs.map((e) => e.engine)).toEqual(["onnxruntime-node/cpu"]);
+    expect(tfjs.history.epochs.map((e) => e.engine)).toEqual(["tfjs/cpu"]);
+    const start = decomposedStateDict(spec, options.stateDict, mask);
+    for (const [name, t] of tfjs.stateDict) {
+      const moved = maxAbsDiff(t.data, start.get(name)!.data);
+      // Two Adam steps move a weight by up to 2 lr; the engines agree to a small fraction of that.
+      expect({ name, diff: maxAbsDiff(onnx.stateDict.get(name)!.data, t.data) <= 1e-5 + 1e-3 * moved }).toEqual({ name, diff: true });
+    }
+    expect(maxAbsDiff(onnx.stateDict.get("conv1.weight")!.data, start.get("conv1.weight")!.data)).toBeGreaterThan(1e-4);
+    expect(onnx.history.epochs[0].loss).toBeCloseTo(tfjs.history.epochs[0].loss, 4);
+  });
+
+  it("reads DECOMP_TRAIN_ENGINE and rejects anything but auto, onnx or tfjs", () => {
+    expect(trainEngineFromEnv({})).toBe("auto");
+    expect(trainEngineFromEnv({ DECOMP_TRAIN_ENGINE: " onnx " })).toBe("onnx");
+    expect(trainEngineFromEnv({ DECOMP_TRAIN_ENGINE: "tfjs" })).toBe("tfjs");
+    expect(() => trainEngineFromEnv({ DECOMP_TRAIN_ENGINE: "torch" })).toThrow(/DECOMP_TRAIN_ENGINE='torch'.*auto, onnx, tfjs/);
+  });
+});
