@@ -1,6 +1,7 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
 import type { BatchTiming } from "./throughput";
-import type { TorchTiming } from "./torch-bench";
+import type { TorchTiming, TorchTrainTiming } from "./torch-bench";
+import type { TrainStepTiming } from "./train-bench";
 
 export interface EngineThroughput {
   backend: string;
@@ -27,9 +28,13 @@ export interface ExtractReport {
 }
 
 export interface FinetuneReport {
-  /** Our epoch time / PyTorch's; null until fine-tuning is benchmarked, or where PyTorch is absent. */
+  /** Our projected epoch time / PyTorch's (= ratio of median step times at the same batch); null where PyTorch is absent. */
   ratio: number | null;
   note: string;
+  /** Our training step on the engine fine-tuning uses; null where not measured. */
+  ours: TrainStepTiming | null;
+  /** PyTorch's fastest process setting at the same batch size. */
+  torch: (TorchTrainTiming & { projectedEpochSeconds: number }) | null;
 }
 
 export interface BenchReport {
@@ -87,7 +92,11 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`  max |logit diff| vs PyTorch ${e.maxAbsLogitDiff.toExponential(2)}, features ${e.maxAbsFeatureDiff?.toExponential(2)} (${e.parityImages} images)`);
     }
   }
-  for (const [name, f] of Object.entries(r.finetune)) lines.push(`finetune ${name}: ratio ${ratioText(f.ratio)} (${f.note})`);
+  for (const [name, f] of Object.entries(r.finetune)) {
+    lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);
+    if (f.ours) lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s)`);
+    if (f.torch) lines.push(`  torch ${"pytorch/cpu train".padEnd(22)} ${f0(f.torch.imagesPerSec).padStart(6)} images/s  (batch ${f.torch.batch}, ${f.torch.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.torch.projectedEpochSeconds)} s, allocator ${f.torch.allocator}, OpenMP wait ${f.torch.ompWaitPolicy})`);
+  }
   lines.push(`tfjs wasm multi-threaded under node: ${r.wasmThreads.multiThreaded ? "yes" : "no"} (${r.wasmThreads.reason})`);
   lines.push(`peak RSS ${f0(r.peakRssMiB)} MiB`);
   return lines.join("\n");

@@ -13,9 +13,10 @@ import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
-import type { BenchReport, EngineThroughput, ExtractReport } from "./report";
+import type { BenchReport, EngineThroughput, ExtractReport, FinetuneReport } from "./report";
 import { type BatchTiming, fastest, sweepBatchSizes, syntheticImages } from "./throughput";
-import { DEFAULT_PYTHON, runTorchBench, type TorchTiming, torchAvailable, torchOracle } from "./torch-bench";
+import { DEFAULT_PYTHON, runTorchBench, runTorchTrainBench, type TorchTiming, torchAvailable, torchOracle } from "./torch-bench";
+import { projectedEpochSeconds, timeTrainSteps } from "./train-bench";
 
 export interface BenchOptions {
   /** Models to measure (registry names); default resnet20 and resnet56. */
@@ -39,6 +40,9 @@ export interface BenchOptions {
   torchWaitPolicies?: string[];
   /** Images compared with PyTorch's logits and features. */
   parityImages?: number;
+  /** Fine-tuning: timed training steps per side (0 skips it) at this batch size, for resnet20. */
+  trainSteps?: number;
+  trainBatch?: number;
   onProgress?: Progress;
 }
 
@@ -112,6 +116,8 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     tfjsBackend = `tfjs/${info.tfBackend}`;
   }
 
+  const finetune = { resnet20: await finetuneReport(pretrained.get("resnet20"), opts, torch.ok ? python : null, threads, progress) };
+
   const extract: Record<string, ExtractReport> = {};
   for (const name of models) {
     const p = pretrained.get(name)!;
@@ -177,11 +183,43 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     images,
     rounds,
     extract,
-    finetune: {
-      resnet20: { ratio: null, note: torch.ok ? "fine-tuning not benchmarked yet" : "PyTorch absent" },
-    },
+    finetune,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },
     wasmThreads: { multiThreaded: (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true, reason: WASM_THREADS_REASON },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+const FINETUNE_METHOD =
+  "median of timed training steps (forward, backward, Adam; BN in train mode; head masked to 5 features per class) " +
+  "on synthetic batches, each side projected to one 50,000-image epoch as ceil(50000 / batch) x step time";
+
+/** Fine-tuning speed of ResNet20: our training engine's step against PyTorch's at the same batch size. */
+async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, python: string | null, threads: number, progress: Progress): Promise<FinetuneReport> {
+  const steps = opts.trainSteps ?? 10;
+  const batch = opts.trainBatch ?? 64;
+  if (p === undefined || steps === 0) return { ratio: null, note: "not measured (resnet20 not benchmarked, or trainSteps 0)", ours: null, torch: null };
+  progress({ stage: "bench fine-tune step resnet20", done: 0, total: 2 });
+  const ours = await timeTrainSteps(p.spec, p.stateDict, batch, steps);
+  progress({ stage: "bench fine-tune step resnet20", done: 1, total: 2 });
+  if (python === null) return { ratio: null, note: `PyTorch absent; ${FINETUNE_METHOD}`, ours, torch: null };
+  const timings = await runTorchTrainBench({
+    python,
+    depths: [p.entry.depth],
+    batches: [batch],
+    steps,
+    warmup: 2,
+    threads,
+    allocators: opts.torchAllocators ?? ["tuned"],
+    ompWaitPolicies: opts.torchWaitPolicies ?? ["default", "passive"],
+    checkpoints: new Map([[p.entry.depth, p.checkpointPath]]),
+  });
+  progress({ stage: "bench fine-tune step resnet20", done: 2, total: 2 });
+  const best = timings.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
+  return {
+    ratio: ours.msPerStep / best.msPerStep,
+    note: `projected, not a timed epoch: ${FINETUNE_METHOD}`,
+    ours,
+    torch: { ...best, projectedEpochSeconds: projectedEpochSeconds(best.msPerStep, batch) },
   };
 }

@@ -74,6 +74,38 @@ export async function runTorchBench(opts: TorchBenchOptions): Promise<TorchBench
   return JSON.parse(stdout) as TorchBench;
 }
 
+export interface TorchTrainTiming {
+  depth: number;
+  batch: number;
+  steps: number;
+  /** Median of the timed training steps (forward, backward, Adam; BN in train mode, masked head). */
+  msPerStep: number;
+  imagesPerSec: number;
+  allocator: string;
+  glibcTunables: string;
+  ompWaitPolicy: string;
+  checkpoint: string;
+}
+
+export type TorchTrainBenchOptions = Omit<TorchBenchOptions, "images" | "repeats" | "modes"> & { steps: number; warmup: number };
+
+/** Training-step timings from the same script (--train-steps), one per batch size and process setting. */
+export async function runTorchTrainBench(opts: TorchTrainBenchOptions): Promise<TorchTrainTiming[]> {
+  const args = [
+    TORCH_BENCH_SCRIPT,
+    `--depths=${opts.depths.join(",")}`,
+    `--batches=${opts.batches.join(",")}`,
+    `--train-steps=${opts.steps}`,
+    `--warmup=${opts.warmup}`,
+    `--threads=${opts.threads}`,
+    `--allocators=${opts.allocators.join(",")}`,
+    `--omp-wait-policies=${opts.ompWaitPolicies.join(",")}`,
+    checkpointArg(opts.checkpoints),
+  ];
+  const { stdout } = await run(opts.python, args, { maxBuffer: 16 << 20 });
+  return (JSON.parse(stdout) as { results: TorchTrainTiming[] }).results;
+}
+
 /** PyTorch's features and logits for the given NHWC images, computed by the same script's model definition. */
 export async function torchOracle(python: string, depth: number, checkpoint: string, images: Float32Array): Promise<{ features: Float32Array; logits: Float32Array }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-"));

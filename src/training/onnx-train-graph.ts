@@ -90,9 +90,12 @@ function convAttributes(l: Conv2dLayer): OnnxNode["attributes"] {
 const convOut = (size: number, l: Conv2dLayer) => Math.floor((size + 2 * l.pad - l.kernel) / l.stride) + 1;
 
 interface BnSaved {
-  xhat: string;
+  centred: string;
   invStd: string;
-  gamma: string;
+  /** gamma invStd, [1, C, 1, 1]. */
+  scale: string;
+  /** 1 / (N H W), the reciprocal of the values per channel. */
+  invCount: string;
 }
 
 /**
@@ -170,6 +173,8 @@ export function exportTrainingGraph(spec: ModelSpec): Uint8Array {
 
   // Forward. The graph input is NHWC like every engine's; NCHW inside for ONNX Runtime's convolutions.
   g.op("Transpose", [TRAIN_IO.images], { perm: [0, 3, 1, 2] }, spec.input);
+  const batchSize = g.op("Cast", [g.op("Gather", [g.op("Shape", [TRAIN_IO.images]), g.indexScalar(0)])], { to: OnnxDataType.FLOAT });
+  const invBatch = g.op("Reciprocal", [batchSize]);
   const bnSaved = new Map<Layer, BnSaved>();
   let features: TensorName | undefined;
   let maskedWeight: string | undefined;
@@ -186,17 +191,18 @@ export function exportTrainingGraph(spec: ModelSpec): Uint8Array {
         paramShapes.set(`${l.param}.bias`, [c]);
         const mean = g.reduceMean(l.input, REDUCE_NCHW);
         const centred = g.op("Sub", [l.input, mean]);
-        // Biased variance normalises, as PyTorch's BatchNorm in training mode.
-        const variance = g.reduceMean(g.op("Mul", [centred, centred]), REDUCE_NCHW);
+        // Biased variance normalises, as PyTorch's BatchNorm in training mode. y = centred (gamma invStd) + beta
+        // never materialises the normalised input; the backward pass folds invStd into per-channel factors.
+        const [, h, w] = shapeOf(l.input);
+        const invCount = g.op("Mul", [invBatch, g.scalar(1 / (h * w))]);
+        const variance = g.op("Mul", [g.op("ReduceSumSquare", [centred], { axes: REDUCE_NCHW, keepdims: 1 }), invCount]);
         const invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(l.eps)])])]);
-        const xhat = g.op("Mul", [centred, invStd]);
-        const gamma = g.reshape(`${l.param}.weight`, [1, c, 1, 1]);
-        const beta = g.reshape(`${l.param}.bias`, [1, c, 1, 1]);
-        g.op("Add", [g.op("Mul", [xhat, gamma]), beta], undefined, l.output);
+        const scale = g.op("Mul", [g.reshape(`${l.param}.weight`, [1, c, 1, 1]), invStd]);
+        g.op("Add", [g.op("Mul", [centred, scale]), g.reshape(`${l.param}.bias`, [1, c, 1, 1])], undefined, l.output);
         g.op("Reshape", [mean, g.ints([c])], undefined, TRAIN_IO.batchMean(l.param));
         g.op("Reshape", [variance, g.ints([c])], undefined, TRAIN_IO.batchVar(l.param));
         outputs.push(float(TRAIN_IO.batchMean(l.param), [c]), float(TRAIN_IO.batchVar(l.param), [c]));
-        bnSaved.set(l, { xhat, invStd, gamma });
+        bnSaved.set(l, { centred, invStd, scale, invCount });
         break;
       }
       case "relu":
@@ -235,8 +241,6 @@ export function exportTrainingGraph(spec: ModelSpec): Uint8Array {
   const logProb = g.op("LogSoftmax", [spec.outputs.logits], { axis: 1 });
   const perImage = g.op("ReduceSum", [g.op("Mul", [TRAIN_IO.onehot, logProb]), g.ints([1])], { keepdims: 0 });
   g.op("Neg", [g.op("ReduceMean", [perImage], { keepdims: 0 })], undefined, TRAIN_IO.loss);
-  const batchSize = g.op("Cast", [g.op("Gather", [g.op("Shape", [TRAIN_IO.images]), g.indexScalar(0)])], { to: OnnxDataType.FLOAT });
-  const invBatch = g.op("Reciprocal", [batchSize]);
   const dLogits = g.op("Mul", [g.op("Sub", [g.op("Exp", [logProb]), TRAIN_IO.onehot]), invBatch]);
 
   // Backward, layers in reverse; a tensor read by several layers sums their contributions.
@@ -285,19 +289,17 @@ export function exportTrainingGraph(spec: ModelSpec): Uint8Array {
         break;
       }
       case "batchnorm": {
-        const { xhat, invStd, gamma } = bnSaved.get(l) as BnSaved;
+        const { centred, invStd, scale, invCount } = bnSaved.get(l) as BnSaved;
         const c = l.channels;
-        const [, h, w] = shapeOf(l.input);
         const sumDy = g.reduceSum(dy, REDUCE_NCHW);
-        const sumDyXhat = g.reduceSum(g.op("Mul", [dy, xhat]), REDUCE_NCHW);
-        paramGrad(`${l.param}.weight`, g.reshape(sumDyXhat, [c]));
+        const sumDyCentred = g.reduceSum(g.op("Mul", [dy, centred]), REDUCE_NCHW);
+        paramGrad(`${l.param}.weight`, g.reshape(g.op("Mul", [sumDyCentred, invStd]), [c]));
         paramGrad(`${l.param}.bias`, g.reshape(sumDy, [c]));
-        // dx = gamma invStd (dy - mean(dy) - xhat mean(dy xhat)), means over the N H W values per channel.
-        const invCount = g.op("Mul", [invBatch, g.scalar(1 / (h * w))]);
-        const scale = g.op("Mul", [gamma, invStd]);
+        // dx = gamma invStd (dy - mean(dy) - xhat mean(dy xhat)) with xhat = centred invStd, means over the
+        // N H W values per channel: dy scale - shift - centred slope, shift and slope per channel.
         const shift = g.op("Mul", [g.op("Mul", [sumDy, invCount]), scale]);
-        const slope = g.op("Mul", [g.op("Mul", [sumDyXhat, invCount]), scale]);
-        addGrad(l.input, g.op("Sub", [g.op("Sub", [g.op("Mul", [dy, scale]), shift]), g.op("Mul", [xhat, slope])]));
+        const slope = g.op("Mul", [g.op("Mul", [g.op("Mul", [sumDyCentred, invCount]), g.op("Mul", [invStd, invStd])]), scale]);
+        addGrad(l.input, g.op("Sub", [g.op("Sub", [g.op("Mul", [dy, scale]), shift]), g.op("Mul", [centred, slope])]));
         break;
       }
       case "conv2d": {

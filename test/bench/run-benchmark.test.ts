@@ -1,7 +1,7 @@
 import { formatBenchReport, runBenchmark } from "../../src/bench";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 
-const tiny = { models: ["resnet20"], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4 };
+const tiny = { models: ["resnet20"], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
 
 test("without PyTorch the report has our numbers and null ratios", async () => {
   const report = await runBenchmark({ ...tiny, python: null, tfjsImages: 0 });
@@ -10,7 +10,10 @@ test("without PyTorch the report has our numbers and null ratios", async () => {
   expect(e.ours.sweep.map((t) => t.batch)).toEqual([4, 8]);
   expect(e.ours.best.imagesPerSec).toBe(Math.max(...e.ours.sweep.map((t) => t.imagesPerSec)));
   expect([e.torch, e.ratio, e.tfjs, e.maxAbsLogitDiff]).toEqual([null, null, null, null]);
-  expect(report.finetune.resnet20.ratio).toBeNull();
+  const f = report.finetune.resnet20;
+  expect([f.ratio, f.torch]).toEqual([null, null]);
+  expect(f.ours).toMatchObject({ engine: "onnxruntime-node/cpu", batch: 8, steps: 2 });
+  expect(f.ours!.projectedEpochSeconds).toBeCloseTo((Math.ceil(50000 / 8) * f.ours!.msPerStep) / 1000, 6);
   expect(report.torch).toEqual({ available: false, version: null, reason: "skipped (python: null)" });
   expect(report.wasmThreads.multiThreaded).toBe(false);
   expect(report.peakRssMiB).toBeGreaterThan(10);
@@ -30,7 +33,11 @@ test("with PyTorch: ratios are ours / PyTorch's best, and logits agree on the sa
   expect(e.tfjsRatio).toBeCloseTo(e.tfjs!.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
   expect(e.maxAbsLogitDiff).toBeLessThan(1e-4);
   expect(e.parityImages).toBe(4);
-  expect(report.finetune.resnet20.ratio).toBeNull();
+  const f = report.finetune.resnet20;
+  expect(f.torch).toMatchObject({ depth: 20, batch: 8, steps: 2, allocator: "tuned", ompWaitPolicy: "passive" });
+  expect(f.ratio).toBeCloseTo(f.ours!.msPerStep / f.torch!.msPerStep, 10);
+  expect(f.ratio).toBeCloseTo(f.ours!.projectedEpochSeconds / f.torch!.projectedEpochSeconds, 10);
+  expect(formatBenchReport(report)).toContain(`finetune resnet20: ratio ours/torch epoch time ${f.ratio!.toFixed(2)}x (projected`);
   expect(JSON.parse(JSON.stringify(report)).extract.resnet20.ratio).toBe(e.ratio);
   expect(formatBenchReport(report)).toContain(`ratio ours/torch ${e.ratio!.toFixed(2)}x`);
 });

@@ -108,10 +108,13 @@ describe("the ONNX Runtime training step", () => {
     expect(onnx.history.epochs.map((e) => e.engine)).toEqual(["onnxruntime-node/cpu"]);
     expect(tfjs.history.epochs.map((e) => e.engine)).toEqual(["tfjs/cpu"]);
     const start = decomposedStateDict(spec, options.stateDict, mask);
+    const norm = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0));
     for (const [name, t] of tfjs.stateDict) {
-      const moved = maxAbsDiff(t.data, start.get(name)!.data);
-      // Two Adam steps move a weight by up to 2 lr; the engines agree to a small fraction of that.
-      expect({ name, diff: maxAbsDiff(onnx.stateDict.get(name)!.data, t.data) <= 1e-5 + 1e-3 * moved }).toEqual({ name, diff: true });
+      const moved = norm(t.data, start.get(name)!.data);
+      const apart = norm(onnx.stateDict.get(name)!.data, t.data);
+      // Adam's first steps are nearly lr * sign(g), so an entry whose gradient is at rounding level may move
+      // differently; over a whole tensor the engines agree to ~1e-4 of how far training moved it.
+      expect({ name, close: apart <= 1e-3 * moved }).toEqual({ name, close: true });
     }
     expect(maxAbsDiff(onnx.stateDict.get("conv1.weight")!.data, start.get("conv1.weight")!.data)).toBeGreaterThan(1e-4);
     expect(onnx.history.epochs[0].loss).toBeCloseTo(tfjs.history.epochs[0].loss, 4);

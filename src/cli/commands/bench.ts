@@ -6,7 +6,7 @@ import { stderrProgress } from "../progress";
 export const benchCommand: Command = {
   name: "bench",
   summary:
-    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56 on our engines and, when Debian's python3-torch is installed, PyTorch CPU on the same machine, each at its best batch size; prints ratios, peak RSS and logit parity.",
+    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56 on our engines and, when Debian's python3-torch is installed, PyTorch CPU on the same machine, each at its best batch size, plus the ResNet20 fine-tuning step (projected epoch time ratio); prints ratios, peak RSS and logit parity.",
   options: {
     models: { type: "string", default: "resnet20,resnet56", valueName: "LIST", description: "comma-separated model names" },
     images: { type: "string", default: "10000", valueName: "N", description: "images per timed pass (10000 = the CIFAR-10 test set size)" },
