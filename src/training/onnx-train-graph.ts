@@ -124,6 +124,27 @@ function weightGradient(g: GraphBuilder, l: Conv2dLayer, x: string, dy: string, 
   return g.reshape(g.op("Gemm", [dyT, patches], { transB: 1 }), [cout, cin, k, k]);
 }
 
+/**
+ * dL/dx of a convolution: the output gradient, spread back to stride 1 by zero insertion, convolved with the
+ * kernel flipped in space and with in/out channels swapped. A plain Conv is im2col + GEMM in ONNX Runtime,
+ * as cheap as the forward one; ConvTranspose (GEMM + col2im) took 3x the forward convolutions' time.
+ */
+function inputGradient(g: GraphBuilder, l: Conv2dLayer, dy: string, inShape: Shape, outShape: Shape): string {
+  const [, h, w] = inShape;
+  const [cout, ho, wo] = outShape;
+  const { kernel: k, stride: s, pad: p } = l;
+  let spread = dy;
+  if (s > 1) {
+    // [N, C, Ho, 1, Wo, 1] padded to [N, C, Ho, s, Wo, s]: each value at the top-left of its s x s cell.
+    const cells = g.op("Pad", [g.reshape(dy, [0, cout, ho, 1, wo, 1]), g.ints([0, 0, 0, 0, 0, 0, 0, 0, 0, s - 1, 0, s - 1])]);
+    spread = g.reshape(cells, [0, cout, ho * s, wo * s]);
+  }
+  const flipped = g.slice(g.op("Transpose", [l.weight], { perm: [1, 0, 2, 3] }), [k - 1, k - 1], [-(k + 1), -(k + 1)], [2, 3], [-1, -1]);
+  const before = k - 1 - p;
+  const pads = [before, before, h + p - s * ho, w + p - s * wo];
+  return g.op("Conv", [spread, flipped], { kernel_shape: [k, k], strides: [1, 1], pads });
+}
+
 /** Channels, height and width of every activation of `spec`, its input included. */
 export function activationShapes(spec: ModelSpec): Map<TensorName, Shape> {
   const [h0, w0, c0] = spec.inputShape;
@@ -306,12 +327,7 @@ export function exportTrainingGraph(spec: ModelSpec): Uint8Array {
         const inShape = shapeOf(l.input);
         const outShape = shapeOf(l.output);
         paramGrad(l.weight, weightGradient(g, l, l.input, dy, inShape, outShape));
-        if (l.input !== spec.input) {
-          // ConvTranspose undoes the stride; output_padding restores the rows a strided conv never reached.
-          const extra = (size: number, out: number) => size + 2 * l.pad - l.kernel - l.stride * (out - 1);
-          const attrs = { ...convAttributes(l), output_padding: [extra(inShape[1], outShape[1]), extra(inShape[2], outShape[2])] };
-          addGrad(l.input, g.op("ConvTranspose", [dy, l.weight], attrs));
-        }
+        if (l.input !== spec.input) addGrad(l.input, inputGradient(g, l, dy, inShape, outShape));
         break;
       }
     }
