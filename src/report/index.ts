@@ -12,4 +12,4 @@ export { OURS_COLUMN, SOURCE_COLUMN, comparisonFrame, paperClaimsFrame } from ".
 export type { ComparisonRow } from "./frames";
 export { PAPER, PAPER_CITATION } from "./paper";
 export type { PaperKey, PaperValue } from "./paper";
-export { SUMMARY_MIME, profileBundle, showProfile, showSummary, summaryBundle } from "./notebook";
+export { SUMMARY_MIME, profileBundle, showBackend, showProfile, showSummary, summaryBundle } from "./notebook";

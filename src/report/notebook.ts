@@ -1,4 +1,5 @@
 /** Notebook-level outputs that the reproduce command and readers rely on: the profile line and the summary. */
+import { type BackendInfo, initBackend } from "../backend";
 import { describeProfile, Profile } from "../profile";
 import { escapeHtml, MimeBundle, publish } from "./display";
 
@@ -25,4 +26,12 @@ export function profileBundle(profile: Profile): MimeBundle {
 
 export function showProfile(profile: Profile): void {
   publish(profileBundle(profile));
+}
+
+/**
+ * Chooses the tensor backend once and states it in the notebook. The line goes to stdout: it is information,
+ * and the reproduce command and its tests treat anything on a notebook's stderr as a problem.
+ */
+export async function showBackend(): Promise<BackendInfo> {
+  return initBackend({ logger: (line) => console.log(line) });
 }
