@@ -3,6 +3,8 @@ import { formatBenchReport, runBenchmark } from "../../bench";
 import { type Command, intOption } from "../command";
 import { stderrProgress } from "../progress";
 
+const list = (value: unknown): string[] => String(value).split(",").map((s) => s.trim()).filter(Boolean);
+
 export const benchCommand: Command = {
   name: "bench",
   summary:
@@ -11,12 +13,20 @@ export const benchCommand: Command = {
     models: { type: "string", default: "resnet20,resnet56", valueName: "LIST", description: "comma-separated model names" },
     images: { type: "string", default: "10000", valueName: "N", description: "images per timed pass (10000 = the CIFAR-10 test set size)" },
     python: { type: "string", default: "/usr/bin/python3", valueName: "PATH", description: "python with torch for the PyTorch side; 'none' skips it" },
+    rounds: { type: "string", default: "2", valueName: "N", description: "alternating rounds of ours and PyTorch; each setting keeps its fastest" },
+    "torch-modes": { type: "string", default: "eager,frozen", valueName: "LIST", description: "PyTorch modes tried (eager, frozen TorchScript)" },
+    "torch-allocators": { type: "string", default: "default,tuned", valueName: "LIST", description: "glibc malloc settings tried for PyTorch (tuned = no trimming, no mmap)" },
+    "torch-wait": { type: "string", default: "default,passive", valueName: "LIST", description: "OpenMP wait policies tried for PyTorch" },
   },
   async run(values, _positionals, ctx) {
     const report = await runBenchmark({
-      models: String(values.models).split(",").map((m) => m.trim()).filter(Boolean),
+      models: list(values.models),
       images: intOption(values, "images", 1),
       python: values.python === "none" ? null : String(values.python),
+      rounds: intOption(values, "rounds", 1),
+      torchModes: list(values["torch-modes"]),
+      torchAllocators: list(values["torch-allocators"]),
+      torchWaitPolicies: list(values["torch-wait"]),
       onProgress: stderrProgress(),
     });
     ctx.log(formatBenchReport(report));
