@@ -60,14 +60,21 @@ async function stepBench(batchSizes: number[]): Promise<void> {
   engine.dispose();
 }
 
-/** One real fine-tuning epoch of ResNet20 on all 50,000 CIFAR-10 training images, S_y from Algorithm 1 (k1 = k2 = 5). */
-async function epoch(): Promise<void> {
-  const log = (line: object) => console.log(JSON.stringify(line));
-  const progress = (e: { stage: string; done: number; total: number }) => process.stderr.write(`\r${e.stage} ${e.done}/${e.total}   `);
+const log = (line: object) => console.log(JSON.stringify(line));
+const progress = (e: { stage: string; done: number; total: number }) => process.stderr.write(`\r${e.stage} ${e.done}/${e.total}   `);
+
+/** What the epoch and measure modes both start from: the backend, ResNet20's checkpoint and both CIFAR-10 splits. */
+async function resnet20Run() {
   const backend = await initBackend({ logger: () => {} });
   const spec = cifarResNetSpec(20);
   const stateDict = await checkpoint();
   const [train, test] = [await loadCifar10("train"), await loadCifar10("test")];
+  return { backend, spec, stateDict, train, test };
+}
+
+/** One real fine-tuning epoch of ResNet20 on all 50,000 CIFAR-10 training images, S_y from Algorithm 1 (k1 = k2 = 5). */
+async function epoch(): Promise<void> {
+  const { backend, spec, stateDict, train, test } = await resnet20Run();
   const engine = await createOnnxEngine(spec, stateDict);
   const { features } = await runExtraction(engine, train, { norm: NORM, augmentSeed: null, onProgress: progress, stage: "train features" });
   engine.dispose();
@@ -78,12 +85,7 @@ async function epoch(): Promise<void> {
 }
 
 async function measure(partialImages: number): Promise<void> {
-  const log = (line: object) => console.log(JSON.stringify(line));
-  const progress = (e: { stage: string; done: number; total: number }) => process.stderr.write(`\r${e.stage} ${e.done}/${e.total}   `);
-  const backend = await initBackend({ logger: () => {} });
-  const spec = cifarResNetSpec(20);
-  const stateDict = await checkpoint();
-  const [train, test] = [await loadCifar10("train"), await loadCifar10("test")];
+  const { backend, spec, stateDict, train, test } = await resnet20Run();
   const engine = createTfjsEngine(spec, stateDict);
   let t0 = performance.now();
   const trainOut = await runExtraction(engine, train, { norm: NORM, augmentSeed: null, onProgress: progress, stage: "train features" });
