@@ -1,9 +1,12 @@
 /** A pretrained model's parts: architecture, verified checkpoint (and its checksum), weights, and final layer. */
 import { fetchArtifact, findArtifact, sha256File } from "../artifacts";
+import { initBackend } from "../backend";
 import type { Progress } from "../progress";
 import { loadTorchCheckpoint, type StateDict } from "../torch";
 import { type ModelEntry, modelEntry } from "./registry";
+import type { ForwardEngine } from "./engine";
 import { cifarResNetSpec, type LinearLayerSpec, type ModelSpec } from "./spec";
+import { createTfjsEngine } from "./tfjs-resnet";
 
 export interface Pretrained {
   entry: ModelEntry;
@@ -37,4 +40,11 @@ export async function loadPretrained(name: string, opts: LoadPretrainedOptions =
     throw new Error(`${checkpointPath} has no final layer of shape [${spec.classes}, ${spec.featureWidth}] for ${name}; is it a CIFAR-10 ${name} checkpoint?`);
   }
   return { entry, spec, stateDict, checkpointPath, checkpointSha256, finalLayer: { weight: weight.data, bias: bias.data } };
+}
+
+/** Chooses the tensor backend (once), obtains and reads the checkpoint, and binds it to the TF.js executor. */
+export async function loadModel(name: string, opts: LoadPretrainedOptions = {}): Promise<ForwardEngine> {
+  const { spec, stateDict } = await loadPretrained(name, opts);
+  await initBackend();
+  return createTfjsEngine(spec, stateDict);
 }

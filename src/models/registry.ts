@@ -1,11 +1,4 @@
-/** The pretrained CIFAR-10 ResNets by name: architecture depth, checkpoint artifact, preprocessing; loads a ready engine. */
-import { fetchArtifact } from "../artifacts";
-import { initBackend } from "../backend";
-import type { Progress } from "../progress";
-import { loadTorchCheckpoint } from "../torch";
-import type { ForwardEngine } from "./engine";
-import { cifarResNetSpec } from "./spec";
-import { createTfjsEngine } from "./tfjs-resnet";
+/** The pretrained CIFAR-10 ResNets by name: architecture depth, checkpoint artifact, preprocessing. */
 
 export type ModelName = "resnet20" | "resnet32" | "resnet44" | "resnet56" | "resnet110";
 
@@ -17,15 +10,9 @@ export interface ModelEntry {
   checkpointArtifact: string;
   /** CIFAR-10 test accuracy published with the checkpoint (pytorch_resnet_cifar10 README: 1 - test error). */
   publishedAccuracy: number;
-  /** Which input normalisation the weights expect; 'checkpoint' = CHECKPOINT_NORMALISATION. */
+  /** Which input normalisation the weights expect (named in src/data/transforms.ts NORMALISATIONS). */
   normalisation: "checkpoint";
 }
-
-/** Per-channel RGB mean/std the pytorch_resnet_cifar10 checkpoints were trained with (ImageNet statistics). */
-export const CHECKPOINT_NORMALISATION = {
-  mean: [0.485, 0.456, 0.406] as const,
-  std: [0.229, 0.224, 0.225] as const,
-};
 
 const entry = (depth: number, testErrorPercent: number): ModelEntry => ({
   name: `resnet${depth}` as ModelName,
@@ -51,19 +38,4 @@ export function modelEntry(name: string): ModelEntry {
     throw new Error(`unknown model '${name}'; known models: ${MODEL_NAMES.join(", ")}`);
   }
   return MODELS[name as ModelName];
-}
-
-export interface LoadModelOptions {
-  /** A checkpoint file obtained by hand; verified against the manifest's sha256 when one is recorded. */
-  checkpointPath?: string;
-  onProgress?: Progress;
-}
-
-/** Chooses the tensor backend (once), obtains and reads the checkpoint, and binds it to the architecture. */
-export async function loadModel(name: string, opts: LoadModelOptions = {}): Promise<ForwardEngine> {
-  const model = modelEntry(name);
-  await initBackend();
-  const file = await fetchArtifact(model.checkpointArtifact, { file: opts.checkpointPath, onProgress: opts.onProgress });
-  const checkpoint = await loadTorchCheckpoint(file);
-  return createTfjsEngine(cifarResNetSpec(model.depth), checkpoint.stateDict);
 }

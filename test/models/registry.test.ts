@@ -1,6 +1,7 @@
 import { findArtifact, loadManifest } from "../../src/artifacts";
 import { backendInfo } from "../../src/backend";
-import { loadModel, MODEL_NAMES, MODELS, modelEntry } from "../../src/models/registry";
+import { loadModel } from "../../src/models/pretrained";
+import { MODEL_NAMES, MODELS, modelEntry } from "../../src/models/registry";
 import { loadParityFixture, maxAbsDiff } from "./parity-fixture";
 
 describe("model registry", () => {
