@@ -20,8 +20,6 @@ export interface OnnxExportOptions {
 /** ONNX opset the exporter targets; every op used has had its current form since opset 13. */
 export const ONNX_OPSET = 13;
 const BATCH_DIM = "batch";
-// Slice clamps `ends` to the dimension, so one large value means "to the end" for any size.
-const SLICE_TO_END = Number.MAX_SAFE_INTEGER;
 
 /** The parameter `key` of the state dict, checked against the shape the spec expects. */
 export function getParam(stateDict: StateDict, key: string, shape: number[]): Float32Array {
@@ -149,21 +147,19 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
         nodes.push({ opType: "Add", inputs: l.inputs.map(rename), outputs: [l.output] });
         break;
       case "shortcutA": {
-        const strided = `${l.output}:strided`;
-        const s = l.stride;
-        nodes.push({
-          opType: "Slice",
-          inputs: [
-            rename(l.input),
-            constant(`${l.output}:starts`, [2], [0, 0]),
-            constant(`${l.output}:ends`, [2], [SLICE_TO_END, SLICE_TO_END]),
-            constant(`${l.output}:axes`, [2], [2, 3]),
-            constant(`${l.output}:steps`, [2], [s, s]),
-          ],
-          outputs: [strided],
-        });
+        // A 1x1 convolution whose weight is a 0/1 channel-embedding matrix: exactly the strided pick plus zero
+        // channel padding (each output is one input times 1 plus zeros), but unlike Slice + Pad it stays in
+        // ONNX Runtime's blocked NCHWc layout, so no reorder sits on the residual path.
         const p = l.padChannelsEachSide;
-        nodes.push({ opType: "Pad", inputs: [strided, constant(`${l.output}:pads`, [8], [0, p, 0, 0, 0, p, 0, 0])], outputs: [l.output] });
+        const outChannels = l.inChannels + 2 * p;
+        const embed = new Float32Array(outChannels * l.inChannels);
+        for (let i = 0; i < l.inChannels; i++) embed[(i + p) * l.inChannels + i] = 1;
+        nodes.push({
+          opType: "Conv",
+          inputs: [rename(l.input), constant(`${l.output}:embed`, [outChannels, l.inChannels, 1, 1], embed)],
+          outputs: [l.output],
+          attributes: { kernel_shape: [1, 1], strides: [l.stride, l.stride], pads: [0, 0, 0, 0] },
+        });
         break;
       }
       case "globalAvgPool": {

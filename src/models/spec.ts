@@ -49,6 +49,7 @@ export interface ShortcutALayer {
   input: TensorName;
   output: TensorName;
   stride: number;
+  inChannels: number;
   padChannelsEachSide: number;
 }
 
@@ -120,7 +121,7 @@ export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
       let shortcut = x;
       if (stride !== 1 || channels !== width) {
         shortcut = `${p}:shortcut`;
-        layers.push({ op: "shortcutA", input: x, output: shortcut, stride, padChannelsEachSide: (width - channels) / 2 });
+        layers.push({ op: "shortcutA", input: x, output: shortcut, stride, inChannels: channels, padChannelsEachSide: (width - channels) / 2 });
       }
       layers.push({ op: "add", inputs: [y, shortcut], output: `${p}:sum` });
       layers.push({ op: "relu", input: `${p}:sum`, output: `${p}:out` });
