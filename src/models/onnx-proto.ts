@@ -20,6 +20,8 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   name?: string;
+  /** Operator set domain; empty (the default) is the standard ONNX domain. */
+  domain?: string;
   attributes?: Record<string, OnnxAttributeValue>;
 }
 
@@ -41,6 +43,8 @@ export interface OnnxGraph {
 export interface OnnxModel {
   graph: OnnxGraph;
   opsetVersion: number;
+  /** Operator sets besides the standard one that the graph's nodes use. */
+  extraOpsets?: { domain: string; version: number }[];
   producerName: string;
   producerVersion: string;
 }
@@ -184,6 +188,7 @@ function writeNode(w: ProtoWriter, n: OnnxNode): void {
   for (const [name, value] of Object.entries(n.attributes ?? {})) {
     w.message(5, (a) => writeAttribute(a, name, value));
   }
+  if (n.domain) w.string(7, n.domain);
 }
 
 /** Serialise an ONNX model to ModelProto bytes, ready for an InferenceSession. */
@@ -200,5 +205,6 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
     for (const v of model.graph.outputs) g.message(12, (m) => writeValueInfo(m, v));
   });
   w.message(8, (o) => o.string(1, "").int(2, model.opsetVersion));
+  for (const extra of model.extraOpsets ?? []) w.message(8, (o) => o.string(1, extra.domain).int(2, extra.version));
   return w.finish();
 }

@@ -2,6 +2,7 @@
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { predictFromLogits } from "../method";
+import { nchwcBlockSize } from "../models/nchwc";
 import { ONNX_BACKEND, sessionOptions } from "../models/onnx-engine";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
@@ -13,6 +14,8 @@ import type { BatchStats, TrainStepResult } from "./tfjs-train-step";
 export interface OnnxTrainOptions {
   /** Threads inside one operator; defaults to every core. */
   intraOpThreads?: number;
+  /** Run convolutions on ONNX Runtime's blocked NCHWc kernels where this machine has them (default true). */
+  nchwc?: boolean;
 }
 
 class OnnxTrainEngine implements TrainEngine {
@@ -76,7 +79,8 @@ class OnnxTrainEngine implements TrainEngine {
 
 /** Generate the training graph of `spec` and open it in an ONNX Runtime CPU session; `mask` is the head mask. */
 export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array, options: OnnxTrainOptions = {}): Promise<TrainEngine> {
-  const bytes = exportTrainingGraph(spec);
+  const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
+  const bytes = exportTrainingGraph(spec, { nchwcBlock });
   const session = await ort.InferenceSession.create(bytes, sessionOptions(options.intraOpThreads ?? availableParallelism()));
   return new OnnxTrainEngine(spec, session, mask);
 }
