@@ -130,6 +130,8 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
   const skipped = info.tried.map((t) => `${t.name} (${t.error})`).join("; ");
   log(`decomp: tensor backend ${info.name} [tf: ${info.tfBackend}], ${info.reason}${skipped ? `; skipped ${skipped}` : ""}`);
   current = info;
+  // A deliberate switch stays in force: a later initBackend() reports it instead of choosing again.
+  pending = Promise.resolve(info);
   return info;
 }
 

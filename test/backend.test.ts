@@ -39,6 +39,11 @@ describe("tensor backend selection", () => {
     expect(backendInfo().name).toBe("cpu");
     expect(lines[0]).toMatch(/backend cpu.*forced by DECOMP_BACKEND=cpu/);
     expect(tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0]).toBe(5);
+    // The deliberate switch stays in force for library code that only asks initBackend().
+    delete process.env.DECOMP_BACKEND;
+    expect(await initBackend({ logger: (l) => lines.push(l) })).toBe(info);
+    expect(tf.getBackend()).toBe("cpu");
+    expect(lines).toHaveLength(1);
   });
 
   it("fails clearly when the forced backend cannot load", async () => {

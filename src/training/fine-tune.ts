@@ -11,7 +11,7 @@ import { resolveCacheDir } from "../artifacts";
 import { type ImageSet, deriveSeed, mulberry32, normalise, augmentationFor, padCropFlip, AUGMENT_PAD } from "../data";
 import { runExtraction } from "../features/extract";
 import { accuracy, type IndexSets, predictFromLogits } from "../method";
-import { createTfjsEngine } from "../models/tfjs-resnet";
+import { createEngine } from "../models/engines";
 import type { ModelSpec } from "../models/spec";
 import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
@@ -139,9 +139,13 @@ function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number): Uint
   return out;
 }
 
-/** Eval-mode (running statistics) test accuracy of a state dict whose head is already masked. */
+/**
+ * Eval-mode (running statistics) test accuracy of a state dict whose head is already masked, on the inference
+ * engine createEngine picks (DECOMP_ENGINE): it runs before training and after every epoch, so on TF.js WASM
+ * it would cost more than a minute per epoch.
+ */
 export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
-  const engine = createTfjsEngine(spec, stateDict);
+  const engine = await createEngine(spec, stateDict);
   try {
     const { logits } = await runExtraction(engine, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
     return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
