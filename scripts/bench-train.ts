@@ -80,7 +80,8 @@ async function epoch(): Promise<void> {
   engine.dispose();
   const sets = influentialSets({ data: features, rows: train.count, cols: spec.featureWidth }, train.labels, { classes: spec.classes, k1: 5, k2: 5 }).sets;
   const t0 = performance.now();
-  const result = await fineTune({ spec, stateDict, sets, train, test, norm: NORM, epochs: 1, onProgress: progress, logEvery: 50 });
+  // A timing run: never pick up the checkpoint of an earlier run of the same configuration.
+  const result = await fineTune({ spec, stateDict, sets, train, test, norm: NORM, epochs: 1, onProgress: progress, logEvery: 50, resume: false });
   log({ step: "fine-tune epoch", backend: backend.name, sets, epochs: result.history.epochs, testAccuracy: result.history.testAccuracy, seconds: (performance.now() - t0) / 1000, checkpoint: result.checkpointPath });
 }
 
