@@ -50,6 +50,8 @@ export interface BenchReport {
     ourAllocator: string;
     /** Whether ONNX Runtime's idle intra-op threads spin (see OnnxEngineOptions.spinning). */
     ourSpinning: boolean;
+    /** Channels per block of ONNX Runtime's NCHWc kernels (our training step's convolutions), null where absent. */
+    nchwcBlock: number | null;
     threads: number;
   };
   input: string;
@@ -94,7 +96,11 @@ export function formatBenchReport(r: BenchReport): string {
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);
-    if (f.ours) lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s)`);
+    if (f.ours) {
+      const onnx = f.ours.engine.startsWith("onnxruntime");
+      const convolutions = !onnx ? "" : m.nchwcBlock === null ? ", plain convolutions" : `, NCHWc convolutions (block ${m.nchwcBlock})`;
+      lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s${convolutions})`);
+    }
     if (f.torch) lines.push(`  torch ${"pytorch/cpu train".padEnd(22)} ${f0(f.torch.imagesPerSec).padStart(6)} images/s  (batch ${f.torch.batch}, ${f.torch.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.torch.projectedEpochSeconds)} s, allocator ${f.torch.allocator}, OpenMP wait ${f.torch.ompWaitPolicy})`);
   }
   lines.push(`tfjs wasm multi-threaded under node: ${r.wasmThreads.multiThreaded ? "yes" : "no"} (${r.wasmThreads.reason})`);

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 // Registers the WASM backend and its WASM_HAS_MULTITHREAD_SUPPORT flag, which the report reads.
 import "@tensorflow/tfjs-backend-wasm";
 import { selectBackend } from "../backend";
+import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { createTfjsEngine } from "../models/tfjs-resnet";
@@ -177,6 +178,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
       loadAverage: { before: loadBefore, after: os.loadavg()[0] },
       ourAllocator: process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "default",
       ourSpinning: spinning,
+      nchwcBlock: await nchwcBlockSize(),
       threads,
     },
     input: "synthetic N(0,1) already-normalised 32x32x3 images (seed 0); speed does not depend on pixel values",

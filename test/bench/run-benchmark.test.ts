@@ -1,4 +1,5 @@
 import { formatBenchReport, runBenchmark } from "../../src/bench";
+import { nchwcBlockSize } from "../../src/models/nchwc";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 
 const tiny = { models: ["resnet20"], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
@@ -20,6 +21,10 @@ test("without PyTorch the report has our numbers and null ratios", async () => {
   const text = formatBenchReport(report);
   expect(text).toMatch(/PyTorch: absent \(skipped \(python: null\)\)/);
   expect(text).toMatch(/ratio ours\/torch n\/a/);
+  // Which convolution kernels our training step ran on is part of the report.
+  const block = await nchwcBlockSize();
+  expect(report.machine.nchwcBlock).toBe(block);
+  expect(text).toContain(block === null ? ", plain convolutions)" : `, NCHWc convolutions (block ${block}))`);
 });
 
 test("with PyTorch: ratios are ours / PyTorch's best, and logits agree on the same images", async () => {
