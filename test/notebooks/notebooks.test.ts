@@ -44,6 +44,8 @@ maybe("notebooks through the real kernel (smoke profile)", () => {
     run = reproduce(["--out", out, ...NOTEBOOKS, path.join(FIXTURES, "display-helpers.ipynb"), path.join(FIXTURES, "failing-cell.ipynb")]);
     const file = path.join(out, "results.json");
     results = new Map(fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as NotebookResult[]).map((r) => [r.name, r]) : []);
+    // The run stopped before writing any result (setup, build or browser start failed): its stderr says why.
+    if (results.size === 0) console.error(`reproduce exited ${run.status} (${run.signal ?? "no signal"}) without results:\n${(run.stderr ?? "").slice(-6000)}`);
   }, 20 * 60 * 1000);
 
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
