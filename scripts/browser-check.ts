@@ -209,10 +209,20 @@ export async function checkReports(reports: string[]): Promise<ReportCheck[]> {
     return results;
   } finally {
     cdp?.close();
-    proc.kill();
-    await new Promise((r) => proc.once("exit", r));
-    // Chromium may still be flushing its profile after the window closes; retry instead of failing the check.
-    fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    // A Chromium that already died (the reason a check failed) emits no second exit event to wait for.
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill();
+      await exited;
+    }
+    // Chromium's helper processes can still be writing the profile after the browser exits (seen as ENOTEMPTY,
+    // more often on a busy machine). The checks are done by then, so a leftover temporary profile must not
+    // fail them: retry for a while, then leave it to the OS's temp cleanup.
+    try {
+      fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+    } catch (err) {
+      console.warn(`[browser-check] left the temporary Chromium profile ${userDataDir}: ${err instanceof Error ? err.message : err}`);
+    }
   }
 }
 

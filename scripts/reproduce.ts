@@ -234,7 +234,15 @@ export async function reproduce(argv: string[]): Promise<number> {
   }
   if (options.browser) {
     console.log("[reproduce] checking the HTML reports in headless Chromium");
-    const checks = await checkReports(results.map((r) => path.join(options.outDir, `${r.name}.html`)));
+    const reports = results.map((r) => path.join(options.outDir, `${r.name}.html`));
+    let checks: ReportCheck[];
+    try {
+      checks = await checkReports(reports);
+    } catch (err) {
+      // The notebooks' own results still count and are written below; every report is marked unchecked.
+      const problem = `browser check could not run: ${err instanceof Error ? err.message : String(err)}`;
+      checks = reports.map((report) => ({ report, screenshot: "", charts: 0, images: 0, tables: 0, problems: [problem] }));
+    }
     checks.forEach((c, i) => {
       attachBrowser(results[i], c);
       console.log(`  ${describeCheck(c)}`);
