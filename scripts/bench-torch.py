@@ -7,7 +7,8 @@ depend on pixel values). glibc's allocator settings and OpenMP's wait policy onl
 start, so the script relaunches itself once per (--allocators, --omp-wait-policies) pair and merges the results.
 
 With --train-steps N it times N training steps per batch size instead (median): BatchNorm in training mode,
-the masked head, cross-entropy, backward and torch.optim.Adam, as one fine-tuning step.
+the masked head, cross-entropy, backward and torch.optim.Adam, as one fine-tuning step. With --train-epoch
+FILE it times one whole fine-tuning epoch over the images in FILE, shuffled and augmented as the fine-tune does.
 
 With --oracle-inputs FILE (raw little-endian float32, count x 32 x 32 x 3 NHWC, as the ForwardEngine takes
 them) it also writes FILE.logits.f32 and FILE.features.f32 computed by the PyTorch model, so the caller
@@ -31,6 +32,10 @@ CHECKPOINT_FILES = {20: "resnet20-12fca82f.th", 32: "resnet32-d509ac18.th", 44: 
 # Without these, glibc returns large freed blocks to the kernel and PyTorch page-faults them back in on
 # every batch; with them the heap keeps its pages.
 TUNED_MALLOC = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
+# The fine-tune's recipe (src/data/transforms.ts: the "cifar" normalisation and AUGMENT_PAD).
+CIFAR_MEAN = torch.tensor([0.491, 0.482, 0.447]).view(1, 3, 1, 1)
+CIFAR_STD = torch.tensor([0.247, 0.243, 0.261]).view(1, 3, 1, 1)
+AUGMENT_PAD = 4
 
 
 def load_model(depth, args):
@@ -81,28 +86,34 @@ def measure(args):
     return results
 
 
+def train_step_for(model, gen):
+    """One fine-tuning step as the notebook runs it: BN in train mode, masked head, cross-entropy, backward, Adam."""
+    model.train()
+    # Speed does not depend on which weights the head mask keeps; five per class as Algorithm 1 at k2 = 5.
+    mask = torch.zeros(10, 64)
+    for y in range(10):
+        mask[y, torch.randperm(64, generator=gen)[:5]] = 1
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step(images, labels):
+        features, _ = model(images)
+        logits = F.linear(features, model.linear.weight * mask, model.linear.bias)
+        loss = F.cross_entropy(logits, labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+    return step
+
+
 def measure_train_steps(args):
-    """Training steps/s as the fine-tune runs them: BN in train mode, masked head, cross-entropy, backward, Adam."""
+    """Training steps/s (median of --train-steps) per batch size, on synthetic batches."""
     torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(0)
     results = []
     for depth in args.depths:
         model, source = load_model(depth, args)
-        model.train()
-        # Speed does not depend on which weights the head mask keeps; five per class as Algorithm 1 at k2 = 5.
-        mask = torch.zeros(10, 64)
-        for y in range(10):
-            mask[y, torch.randperm(64, generator=gen)[:5]] = 1
-        optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-        def step(images, labels):
-            features, _ = model(images)
-            logits = F.linear(features, model.linear.weight * mask, model.linear.bias)
-            loss = F.cross_entropy(logits, labels)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-
+        step = train_step_for(model, gen)
         for batch in args.batches:
             images = torch.randn(batch, 3, 32, 32, generator=gen)
             labels = torch.randint(0, 10, (batch,), generator=gen)
@@ -120,6 +131,44 @@ def measure_train_steps(args):
                 "msPerStep": median * 1000, "imagesPerSec": batch / median, "checkpoint": source,
             })
     return results
+
+
+def augmented_batch(pixels, idx, gen):
+    """The fine-tune's augmentation on uint8 NHWC images: zero-pad 4, random 32x32 crop, random horizontal
+    flip, then CIFAR normalisation; vectorised over the batch. Returns NCHW float32."""
+    b = idx.shape[0]
+    padded = F.pad(pixels[idx].permute(0, 3, 1, 2), (AUGMENT_PAD,) * 4)
+    dy = torch.randint(0, 2 * AUGMENT_PAD + 1, (b,), generator=gen)
+    dx = torch.randint(0, 2 * AUGMENT_PAD + 1, (b,), generator=gen)
+    flip = torch.rand(b, generator=gen) < 0.5
+    ramp = torch.arange(32)
+    rows = dy[:, None] + ramp
+    cols = dx[:, None] + torch.where(flip[:, None], 31 - ramp, ramp)
+    # Advanced indices around a slice: the batch and pixel dims come first, channels last.
+    crops = padded[torch.arange(b)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
+    x = crops.permute(0, 3, 1, 2).float().div_(255)
+    return (x - CIFAR_MEAN) / CIFAR_STD
+
+
+def measure_train_epoch(args):
+    """One timed fine-tuning epoch over every image of --train-epoch (shuffled, augmented, batch --batches[0])."""
+    torch.set_num_threads(args.threads)
+    gen = torch.Generator().manual_seed(0)
+    count = os.path.getsize(args.train_epoch) // 3072
+    pixels = torch.from_file(args.train_epoch, dtype=torch.uint8, size=count * 3072).view(count, 32, 32, 3)
+    labels = torch.from_file(args.train_epoch + ".labels", dtype=torch.uint8, size=count).long()
+    depth, batch = args.depths[0], args.batches[0]
+    model, source = load_model(depth, args)
+    step = train_step_for(model, gen)
+    start = time.perf_counter()
+    order = torch.randperm(count, generator=gen)
+    # A last batch of one image is dropped, as the fine-tune does (BatchNorm needs two).
+    for first in range(0, count - 1, batch):
+        idx = order[first:first + batch]
+        step(augmented_batch(pixels, idx, gen), labels[idx])
+    seconds = time.perf_counter() - start
+    return [{"depth": depth, "mode": "train-epoch", "batch": batch, "images": count, "seconds": seconds,
+             "imagesPerSec": count / seconds, "checkpoint": source}]
 
 
 def write_oracle(args):
@@ -161,6 +210,9 @@ def main():
     p.add_argument("--oracle-inputs", help="raw float32 NHWC images; writes <file>.logits.f32 and <file>.features.f32 for the first depth")
     p.add_argument("--train-steps", type=int, default=0,
                    help="measure this many training steps per batch size (median reported) instead of the forward pass")
+    p.add_argument("--train-epoch", metavar="FILE",
+                   help="time one fine-tuning epoch over FILE (raw uint8 NHWC 32x32x3 images; labels in FILE.labels) "
+                        "for the first depth at the first batch size, instead of the forward pass")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
 
@@ -169,7 +221,8 @@ def main():
         print(json.dumps({"oracle": args.oracle_inputs, "depth": args.depths[0]}))
         return
     if args.child:
-        print(json.dumps(measure_train_steps(args) if args.train_steps > 0 else measure(args)))
+        measured = measure_train_epoch if args.train_epoch else measure_train_steps if args.train_steps > 0 else measure
+        print(json.dumps(measured(args)))
         return
 
     results = []

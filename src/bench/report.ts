@@ -1,7 +1,7 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
 import type { BatchTiming } from "./throughput";
-import type { TorchTiming, TorchTrainTiming } from "./torch-bench";
-import type { TrainStepTiming } from "./train-bench";
+import type { TorchEpochTiming, TorchTiming, TorchTrainTiming } from "./torch-bench";
+import type { EpochTiming, TrainStepTiming } from "./train-bench";
 
 export interface EngineThroughput {
   backend: string;
@@ -28,13 +28,18 @@ export interface ExtractReport {
 }
 
 export interface FinetuneReport {
-  /** Our projected epoch time / PyTorch's (= ratio of median step times at the same batch); null where PyTorch is absent. */
+  /**
+   * Our epoch time / PyTorch's: of the timed epochs where they were run (`epoch`), else projected from the
+   * median step times at the same batch; null where PyTorch is absent. `note` says which.
+   */
   ratio: number | null;
   note: string;
   /** Our training step on the engine fine-tuning uses; null where not measured. */
   ours: TrainStepTiming | null;
   /** PyTorch's fastest process setting at the same batch size. */
   torch: (TorchTrainTiming & { projectedEpochSeconds: number }) | null;
+  /** One real epoch per side over the CIFAR-10 training set (bench option finetuneEpoch), else null. */
+  epoch: { ours: EpochTiming; torch: TorchEpochTiming | null; ratio: number | null } | null;
 }
 
 export interface BenchReport {
@@ -102,6 +107,11 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s${convolutions})`);
     }
     if (f.torch) lines.push(`  torch ${"pytorch/cpu train".padEnd(22)} ${f0(f.torch.imagesPerSec).padStart(6)} images/s  (batch ${f.torch.batch}, ${f.torch.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.torch.projectedEpochSeconds)} s, allocator ${f.torch.allocator}, OpenMP wait ${f.torch.ompWaitPolicy})`);
+    if (f.epoch) {
+      const e = f.epoch;
+      lines.push(`  timed epoch: ours ${f0(e.ours.seconds)} s (${f0(e.ours.imagesPerSec)} images/s, ${e.ours.images} images)` +
+        (e.torch ? `, torch ${f0(e.torch.seconds)} s (${f0(e.torch.imagesPerSec)} images/s, allocator ${e.torch.allocator}, OpenMP wait ${e.torch.ompWaitPolicy}), ratio ${ratioText(e.ratio)}` : ""));
+    }
   }
   lines.push(`tfjs wasm multi-threaded under node: ${r.wasmThreads.multiThreaded ? "yes" : "no"} (${r.wasmThreads.reason})`);
   lines.push(`peak RSS ${f0(r.peakRssMiB)} MiB`);

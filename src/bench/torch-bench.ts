@@ -106,6 +106,53 @@ export async function runTorchTrainBench(opts: TorchTrainBenchOptions): Promise<
   return (JSON.parse(stdout) as { results: TorchTrainTiming[] }).results;
 }
 
+export interface TorchEpochOptions {
+  python: string;
+  depth: number;
+  checkpoint: string;
+  batch: number;
+  threads: number;
+  /** One process setting (the fastest of the step timings): an epoch per setting would take minutes each. */
+  allocator: string;
+  ompWaitPolicy: string;
+  /** Training images, uint8 NHWC 32x32x3, and their labels. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
+export interface TorchEpochTiming {
+  batch: number;
+  images: number;
+  seconds: number;
+  imagesPerSec: number;
+  allocator: string;
+  ompWaitPolicy: string;
+}
+
+/** One timed fine-tuning epoch in PyTorch (same recipe: shuffle, pad-crop-flip, cifar normalisation, Adam). */
+export async function runTorchTrainEpoch(opts: TorchEpochOptions): Promise<TorchEpochTiming> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-epoch-"));
+  try {
+    const file = path.join(dir, "train.u8");
+    fs.writeFileSync(file, opts.pixels);
+    fs.writeFileSync(`${file}.labels`, opts.labels);
+    const { stdout } = await run(opts.python, [
+      TORCH_BENCH_SCRIPT,
+      `--depths=${opts.depth}`,
+      `--batches=${opts.batch}`,
+      `--threads=${opts.threads}`,
+      `--allocators=${opts.allocator}`,
+      `--omp-wait-policies=${opts.ompWaitPolicy}`,
+      checkpointArg(new Map([[opts.depth, opts.checkpoint]])),
+      `--train-epoch=${file}`,
+    ], { maxBuffer: 16 << 20 });
+    const [r] = (JSON.parse(stdout) as { results: (TorchEpochTiming & { allocator: string; ompWaitPolicy: string })[] }).results;
+    return { batch: r.batch, images: r.images, seconds: r.seconds, imagesPerSec: r.imagesPerSec, allocator: r.allocator, ompWaitPolicy: r.ompWaitPolicy };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** PyTorch's features and logits for the given NHWC images, computed by the same script's model definition. */
 export async function torchOracle(python: string, depth: number, checkpoint: string, images: Float32Array): Promise<{ features: Float32Array; logits: Float32Array }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-"));

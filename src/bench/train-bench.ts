@@ -5,7 +5,11 @@
  */
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
-import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, trainableNames } from "../training";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { batchView, type ImageSet } from "../data";
+import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, fineTune, headMask, trainableNames } from "../training";
 import { syntheticImages } from "./throughput";
 
 /** Images in one fine-tuning epoch: the CIFAR-10 training set. */
@@ -25,18 +29,16 @@ export interface TrainStepTiming {
 export const projectedEpochSeconds = (msPerStep: number, batch: number): number => (Math.ceil(EPOCH_IMAGES / batch) * msPerStep) / 1000;
 
 /**
- * Head mask keeping five features per class, as Algorithm 1 at k2 = 5 (which five does not change the speed).
- * The PyTorch side (scripts/bench-torch.py --train-steps) also keeps five per class.
+ * Five features per class, as Algorithm 1 at k2 = 5 (which five does not change the speed). The PyTorch side
+ * (scripts/bench-torch.py) also keeps five per class.
  */
-function fivePerClass(spec: ModelSpec): Float32Array {
-  const mask = new Float32Array(spec.classes * spec.featureWidth);
-  for (let y = 0; y < spec.classes; y++) for (let r = 0; r < 5; r++) mask[y * spec.featureWidth + ((y * 7 + r * 13) % spec.featureWidth)] = 1;
-  return mask;
+function fivePerClass(spec: ModelSpec): number[][] {
+  return Array.from({ length: spec.classes }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % spec.featureWidth));
 }
 
 /** Median wall time of `steps` training steps plus Adam updates on the training engine fine-tuning would use. */
 export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 2): Promise<TrainStepTiming> {
-  const mask = fivePerClass(spec);
+  const mask = headMask(fivePerClass(spec), spec.classes, spec.featureWidth);
   const stateDict = decomposedStateDict(spec, pretrained, mask);
   const params = new Map(trainableNames(spec).map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
   const adam = createAdamState(params);
@@ -55,5 +57,30 @@ export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, bat
     return { engine: engine.name, batch, steps, msPerStep, imagesPerSec: (batch * 1000) / msPerStep, projectedEpochSeconds: projectedEpochSeconds(msPerStep, batch) };
   } finally {
     engine.dispose();
+  }
+}
+
+export interface EpochTiming {
+  engine: string;
+  batch: number;
+  images: number;
+  /** The epoch's own wall time (fineTune's history): batches, augmentation, steps and Adam, no test evaluation. */
+  seconds: number;
+  imagesPerSec: number;
+}
+
+/** One real fine-tuning epoch over `train` with fineTune itself (fresh, never resumed; checkpoint in a temp dir). */
+export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number): Promise<EpochTiming> {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-finetune-"));
+  try {
+    // fineTune scores a test set before and after the epoch; two images keep that out of the way.
+    const { history } = await fineTune({
+      spec, stateDict: pretrained, sets: fivePerClass(spec), train, test: batchView(train, 0, 2), norm: "cifar",
+      epochs: 1, batchSize: batch, resume: false, cacheDir,
+    });
+    const [epoch] = history.epochs;
+    return { engine: epoch.engine, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 }

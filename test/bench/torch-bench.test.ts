@@ -1,6 +1,6 @@
 import { maxAbsDiff } from "../../src/method/metrics";
 import { syntheticImages } from "../../src/bench/throughput";
-import { DEFAULT_PYTHON, runTorchBench, torchAvailable, torchOracle } from "../../src/bench/torch-bench";
+import { DEFAULT_PYTHON, runTorchBench, runTorchTrainEpoch, torchAvailable, torchOracle } from "../../src/bench/torch-bench";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { loadPretrained } from "../../src/models/pretrained";
 
@@ -50,5 +50,19 @@ describe("PyTorch side (scripts/bench-torch.py)", () => {
       expect(r.imagesPerSec).toBeCloseTo(8 / r.seconds, 6);
       expect(r.glibcTunables).toBe(r.allocator === "tuned" ? "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295" : "");
     }
+  });
+
+  test("times one fine-tuning epoch over the images it is given, in the one setting asked for", async () => {
+    if (!(await hasTorch).ok) return;
+    const model = await loadPretrained("resnet20");
+    const count = 20;
+    const timing = await runTorchTrainEpoch({
+      python: DEFAULT_PYTHON, depth: 20, checkpoint: model.checkpointPath, batch: 8, threads: 1, allocator: "tuned", ompWaitPolicy: "passive",
+      pixels: Uint8Array.from({ length: count * 3072 }, (_, i) => (i * 37) % 256),
+      labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+    });
+    expect(timing).toMatchObject({ batch: 8, images: count, allocator: "tuned", ompWaitPolicy: "passive" });
+    expect(timing.seconds).toBeGreaterThan(0);
+    expect(timing.imagesPerSec).toBeCloseTo(count / timing.seconds, 6);
   });
 });
