@@ -1,9 +1,9 @@
 /** The PyTorch CPU reference: runs scripts/bench-torch.py (Debian python with torch) and reads its JSON. */
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { withTempDir } from "./temp-dir";
 
 const run = promisify(execFile);
 export const TORCH_BENCH_SCRIPT = path.resolve(__dirname, "..", "..", "scripts", "bench-torch.py");
@@ -131,8 +131,7 @@ export interface TorchEpochTiming {
 
 /** One timed fine-tuning epoch in PyTorch (same recipe: shuffle, pad-crop-flip, cifar normalisation, Adam). */
 export async function runTorchTrainEpoch(opts: TorchEpochOptions): Promise<TorchEpochTiming> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-epoch-"));
-  try {
+  return withTempDir("decomp-bench-epoch-", async (dir) => {
     const file = path.join(dir, "train.u8");
     fs.writeFileSync(file, opts.pixels);
     fs.writeFileSync(`${file}.labels`, opts.labels);
@@ -146,17 +145,14 @@ export async function runTorchTrainEpoch(opts: TorchEpochOptions): Promise<Torch
       checkpointArg(new Map([[opts.depth, opts.checkpoint]])),
       `--train-epoch=${file}`,
     ], { maxBuffer: 16 << 20 });
-    const [r] = (JSON.parse(stdout) as { results: (TorchEpochTiming & { allocator: string; ompWaitPolicy: string })[] }).results;
+    const [r] = (JSON.parse(stdout) as { results: TorchEpochTiming[] }).results;
     return { batch: r.batch, images: r.images, seconds: r.seconds, imagesPerSec: r.imagesPerSec, allocator: r.allocator, ompWaitPolicy: r.ompWaitPolicy };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** PyTorch's features and logits for the given NHWC images, computed by the same script's model definition. */
 export async function torchOracle(python: string, depth: number, checkpoint: string, images: Float32Array): Promise<{ features: Float32Array; logits: Float32Array }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-"));
-  try {
+  return withTempDir("decomp-bench-", async (dir) => {
     const input = path.join(dir, "images.f32");
     fs.writeFileSync(input, Buffer.from(images.buffer, images.byteOffset, images.byteLength));
     await run(python, [TORCH_BENCH_SCRIPT, `--depths=${depth}`, checkpointArg(new Map([[depth, checkpoint]])), `--oracle-inputs=${input}`]);
@@ -165,7 +161,5 @@ export async function torchOracle(python: string, depth: number, checkpoint: str
       return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     };
     return { logits: read(`${input}.logits.f32`), features: read(`${input}.features.f32`) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

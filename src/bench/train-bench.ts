@@ -1,15 +1,13 @@
 /**
- * Fine-tuning speed for `decomp bench`: median time of one training step (forward, backward, Adam) at a fixed
- * batch size on our training engine and on PyTorch, each projected to one epoch of the CIFAR-10 training set
- * with the same formula, so the ratio of projected epochs is the ratio of step times.
+ * Fine-tuning speed for `decomp bench`: the median time of one training step (forward, backward, Adam) at a
+ * fixed batch size, projected to one epoch of the CIFAR-10 training set with the same formula on both sides,
+ * and, where asked for, one real epoch timed through fineTune itself.
  */
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { batchView, type ImageSet } from "../data";
 import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, fineTune, headMask, trainableNames } from "../training";
+import { withTempDir } from "./temp-dir";
 import { syntheticImages } from "./throughput";
 
 /** Images in one fine-tuning epoch: the CIFAR-10 training set. */
@@ -71,8 +69,7 @@ export interface EpochTiming {
 
 /** One real fine-tuning epoch over `train` with fineTune itself (fresh, never resumed; checkpoint in a temp dir). */
 export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number): Promise<EpochTiming> {
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-bench-finetune-"));
-  try {
+  return withTempDir("decomp-bench-finetune-", async (cacheDir) => {
     // fineTune scores a test set before and after the epoch; two images keep that out of the way.
     const { history } = await fineTune({
       spec, stateDict: pretrained, sets: fivePerClass(spec), train, test: batchView(train, 0, 2), norm: "cifar",
@@ -80,7 +77,5 @@ export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, 
     });
     const [epoch] = history.epochs;
     return { engine: epoch.engine, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
-  } finally {
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  }
+  });
 }

@@ -5,6 +5,7 @@
  * has to ask for it: a Conv on the blocked kernels took half the time of a plain one here, reorders included.
  */
 import * as ort from "onnxruntime-node";
+import { ONNX_OPSET } from "./onnx-export";
 import { encodeOnnxModel, OnnxDataType } from "./onnx-proto";
 
 export const NCHWC_DOMAIN = "com.microsoft.nchwc";
@@ -22,7 +23,7 @@ export function nchwcBlockSize(): Promise<number | null> {
     const bytes = encodeOnnxModel({
       producerName: "decomp",
       producerVersion: "0.1.0",
-      opsetVersion: 13,
+      opsetVersion: ONNX_OPSET,
       extraOpsets: [NCHWC_OPSET],
       graph: {
         name: "nchwc-probe",

@@ -40,7 +40,6 @@ class GraphBuilder {
   readonly initializers: OnnxTensor[] = [];
   private next = 0;
   private consts = new Map<string, string>();
-  usedNchwc = false;
 
   constructor(private readonly nchwcBlock: number | null) {}
 
@@ -66,7 +65,6 @@ class GraphBuilder {
       const w = flipped ? this.slice(this.op("Transpose", [l.weight], { perm: [1, 0, 2, 3] }), [k - 1, k - 1], [-(k + 1), -(k + 1)], [2, 3], [-1, -1]) : l.weight;
       return this.op("Conv", [x, w], attributes, output);
     }
-    this.usedNchwc = true;
     const taps = k * k;
     const from = new Array<number>(cout * cin * taps);
     let at = 0;
@@ -411,7 +409,7 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
     producerName: "decomp",
     producerVersion: "0.1.0",
     opsetVersion: ONNX_OPSET,
-    extraOpsets: g.usedNchwc ? [NCHWC_OPSET] : [],
+    extraOpsets: g.nodes.some((n) => n.domain === NCHWC_DOMAIN) ? [NCHWC_OPSET] : [],
     graph: { name: `${spec.name}-train-step`, nodes: g.nodes, initializers: g.initializers, inputs, outputs },
   });
 }
