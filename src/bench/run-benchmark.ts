@@ -214,7 +214,7 @@ async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, pyt
   const epochImages = opts.finetuneEpochImages ?? 0;
   const fullTrain = epochImages > 0 ? await loadCifar10("train", { onProgress: progress }) : null;
   const train = fullTrain ? batchView(fullTrain, 0, Math.min(epochImages, fullTrain.count)) : null;
-  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, batch) : null;
+  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress) : null;
   if (python === null) {
     return { ratio: null, note: `PyTorch absent; ${FINETUNE_METHOD}`, ours, torch: null, epoch: ourEpoch ? { ours: ourEpoch, torch: null, ratio: null } : null };
   }

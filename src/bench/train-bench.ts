@@ -4,6 +4,7 @@
  * and, where asked for, one real epoch timed through fineTune itself.
  */
 import type { ModelSpec } from "../models/spec";
+import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { batchView, type ImageSet } from "../data";
 import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, fineTune, headMask, trainableNames } from "../training";
@@ -68,12 +69,12 @@ export interface EpochTiming {
 }
 
 /** One real fine-tuning epoch over `train` with fineTune itself (fresh, never resumed; checkpoint in a temp dir). */
-export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number): Promise<EpochTiming> {
+export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress): Promise<EpochTiming> {
   return withTempDir("decomp-bench-finetune-", async (cacheDir) => {
     // fineTune scores a test set before and after the epoch; two images keep that out of the way.
     const { history } = await fineTune({
       spec, stateDict: pretrained, sets: fivePerClass(spec), train, test: batchView(train, 0, 2), norm: "cifar",
-      epochs: 1, batchSize: batch, resume: false, cacheDir,
+      epochs: 1, batchSize: batch, resume: false, cacheDir, onProgress,
     });
     const [epoch] = history.epochs;
     return { engine: epoch.engine, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
