@@ -104,12 +104,12 @@ export function formatBenchReport(r: BenchReport): string {
     if (f.ours) {
       const onnx = f.ours.engine.startsWith("onnxruntime");
       const convolutions = !onnx ? "" : m.nchwcBlock === null ? ", plain convolutions" : `, NCHWc convolutions (block ${m.nchwcBlock})`;
-      lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s${convolutions})`);
+      lines.push(`  ours  ${f.ours.engine.padEnd(22)} ${f0(f.ours.imagesPerSec).padStart(6)} images/s  (batch ${f.ours.batch}, ${f.ours.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.ours.projectedEpochSeconds)} s${convolutions}${f.ours.settings ? `, ${f.ours.settings}` : ""})`);
     }
     if (f.torch) lines.push(`  torch ${"pytorch/cpu train".padEnd(22)} ${f0(f.torch.imagesPerSec).padStart(6)} images/s  (batch ${f.torch.batch}, ${f.torch.msPerStep.toFixed(0)} ms/step, epoch ~${f0(f.torch.projectedEpochSeconds)} s, allocator ${f.torch.allocator}, OpenMP wait ${f.torch.ompWaitPolicy})`);
     if (f.epoch) {
       const e = f.epoch;
-      lines.push(`  timed epoch: ours ${f0(e.ours.seconds)} s (${f0(e.ours.imagesPerSec)} images/s, ${e.ours.images} images)` +
+      lines.push(`  timed epoch: ours ${f0(e.ours.seconds)} s (${f0(e.ours.imagesPerSec)} images/s, ${e.ours.images} images${e.ours.settings ? `, ${e.ours.settings}` : ""})` +
         (e.torch ? `, torch ${f0(e.torch.seconds)} s (${f0(e.torch.imagesPerSec)} images/s, allocator ${e.torch.allocator}, OpenMP wait ${e.torch.ompWaitPolicy}), ratio ${ratioText(e.ratio)}` : ""));
     }
   }

@@ -16,6 +16,8 @@ export const EPOCH_IMAGES = 50000;
 
 export interface TrainStepTiming {
   engine: string;
+  /** What the engine chose while running (TrainEngine.settings), e.g. how often its threads spun. */
+  settings?: string;
   batch: number;
   /** Timed steps (after warm-up); msPerStep is their median. */
   steps: number;
@@ -35,8 +37,12 @@ function fivePerClass(spec: ModelSpec): number[][] {
   return Array.from({ length: spec.classes }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % spec.featureWidth));
 }
 
-/** Median wall time of `steps` training steps plus Adam updates on the training engine fine-tuning would use. */
-export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 2): Promise<TrainStepTiming> {
+/**
+ * Median wall time of `steps` training steps plus Adam updates on the training engine fine-tuning would use.
+ * The default warm-up also covers the ONNX engine's trials of its two thread settings (FasterChoice: one untimed
+ * and three timed runs each), so the timed steps run on the setting it chose.
+ */
+export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 8): Promise<TrainStepTiming> {
   const mask = headMask(fivePerClass(spec), spec.classes, spec.featureWidth);
   const stateDict = decomposedStateDict(spec, pretrained, mask);
   const params = new Map(trainableNames(spec).map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
@@ -53,7 +59,7 @@ export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, bat
     }
     times.sort((a, b) => a - b);
     const msPerStep = times[Math.floor(times.length / 2)];
-    return { engine: engine.name, batch, steps, msPerStep, imagesPerSec: (batch * 1000) / msPerStep, projectedEpochSeconds: projectedEpochSeconds(msPerStep, batch) };
+    return { engine: engine.name, settings: engine.settings?.(), batch, steps, msPerStep, imagesPerSec: (batch * 1000) / msPerStep, projectedEpochSeconds: projectedEpochSeconds(msPerStep, batch) };
   } finally {
     engine.dispose();
   }
@@ -61,6 +67,8 @@ export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, bat
 
 export interface EpochTiming {
   engine: string;
+  /** EpochLog.engineSettings of the epoch. */
+  settings?: string;
   batch: number;
   images: number;
   /** The epoch's own wall time (fineTune's history): batches, augmentation, steps and Adam, no test evaluation. */
@@ -77,6 +85,6 @@ export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, 
       epochs: 1, batchSize: batch, resume: false, cacheDir, onProgress,
     });
     const [epoch] = history.epochs;
-    return { engine: epoch.engine, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
+    return { engine: epoch.engine, settings: epoch.engineSettings, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
   });
 }

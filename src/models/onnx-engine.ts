@@ -31,7 +31,9 @@ export function sessionOptions(intraOpThreads: number, spinning = false): ort.In
     interOpNumThreads: 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
-    extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
+    // Spinning stops when a run returns, so only the operators of one run, not the caller's work between
+    // runs, compete with the spinning threads.
+    extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" }, force_spinning_stop: spinning ? "1" : "0" } },
   };
 }
 

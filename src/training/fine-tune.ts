@@ -65,6 +65,8 @@ export interface EpochLog {
   imagesPerSecond: number;
   /** The training engine that ran the epoch (TrainEngine.name). */
   engine: string;
+  /** What the engine chose while running, counted from the start of this call (TrainEngine.settings). */
+  engineSettings?: string;
 }
 
 export interface FineTuneHistory {
@@ -235,7 +237,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       if (window.batches > 0) history.batches.push({ epoch: epoch + 1, batch, loss: window.loss / window.images, accuracy: window.correct / window.images });
       const seen = train.count - (train.count % batchSize === 1 ? 1 : 0);
       const seconds = (Date.now() - started) / 1000;
-      history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds, engine: engine.name });
+      history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds, engine: engine.name, engineSettings: engine.settings?.() });
       history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
       await writeTensorFile(checkpointPath, checkpointTensors(stateDict, adam, names), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
     }

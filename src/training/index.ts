@@ -13,6 +13,7 @@ export {
   loadFineTuned,
   saveFineTuned,
 } from "./fine-tune";
+export { FasterChoice, type FasterChoiceOptions } from "./faster-choice";
 export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures, retrainHead } from "./head";
 export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
 export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "../artifacts/tensor-file";

@@ -14,6 +14,8 @@ import { registerTrainingKernels } from "./wasm-kernels";
 export interface TrainEngine {
   /** What computes the step, e.g. "onnxruntime-node/cpu" or "tfjs/wasm"; reported in the fine-tune history. */
   readonly name: string;
+  /** Settings the engine chose while running, for reports (e.g. how often its threads spun); absent if none. */
+  settings?(): string;
   step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number): Promise<TrainStepResult>;
   dispose(): void;
 }

@@ -24,7 +24,10 @@ test("without PyTorch the report has our numbers and null ratios", async () => {
   // Which convolution kernels our training step ran on is part of the report.
   const block = await nchwcBlockSize();
   expect(report.machine.nchwcBlock).toBe(block);
-  expect(text).toContain(block === null ? ", plain convolutions)" : `, NCHWc convolutions (block ${block}))`);
+  expect(text).toContain(block === null ? ", plain convolutions, " : `, NCHWc convolutions (block ${block}), `);
+  // So is how often its threads spun: 8 warm-up steps (FasterChoice's trials) and 2 timed ones.
+  expect(f.ours!.settings).toMatch(/^intra-op spinning in \d+ of 10 steps$/);
+  expect(text).toContain(`${f.ours!.settings})`);
 });
 
 test("with PyTorch: ratios are ours / PyTorch's best, and logits agree on the same images", async () => {

@@ -108,6 +108,9 @@ describe("the ONNX Runtime training step", () => {
     const tfjs = await fineTune({ ...options, engine: "tfjs", cacheDir: tmp() });
     expect(onnx.history.epochs.map((e) => e.engine)).toEqual(["onnxruntime-node/cpu"]);
     expect(tfjs.history.epochs.map((e) => e.engine)).toEqual(["tfjs/cpu"]);
+    // Two steps: the first on the session whose threads sleep, the second on the spinning one (each way's
+    // untimed first run, FasterChoice).
+    expect(onnx.history.epochs[0].engineSettings).toBe("intra-op spinning in 1 of 2 steps");
     const start = decomposedStateDict(spec, options.stateDict, mask);
     const norm = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0));
     for (const [name, t] of tfjs.stateDict) {
