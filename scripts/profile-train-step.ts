@@ -14,7 +14,7 @@ import { nchwcBlockSize } from "../src/models/nchwc";
 import { sessionOptions } from "../src/models/onnx-engine";
 import { loadPretrained } from "../src/models/pretrained";
 import { exportTrainingGraph, trainableNames } from "../src/training";
-import { TRAIN_IO } from "../src/training/onnx-train-graph";
+import { TRAIN_IO, trainingParamShapes } from "../src/training/onnx-train-graph";
 
 const WARMUP = 4;
 const TIMED = 8;
@@ -44,10 +44,8 @@ async function main(): Promise<void> {
     [TRAIN_IO.onehot]: new ort.Tensor("float32", onehot, [batch, spec.classes]),
     [TRAIN_IO.mask]: new ort.Tensor("float32", new Float32Array(spec.classes * spec.featureWidth).fill(1), [spec.classes, spec.featureWidth]),
   };
-  for (const name of trainableNames(spec)) {
-    const t = stateDict.get(name)!;
-    feeds[name] = new ort.Tensor("float32", t.data, t.shape);
-  }
+  const paramShapes = trainingParamShapes(spec);
+  for (const name of trainableNames(spec)) feeds[name] = new ort.Tensor("float32", stateDict.get(name)!.data, paramShapes.get(name)!);
   for (let i = 0; i < WARMUP + TIMED; i++) await session.run(feeds);
   session.endProfiling();
   await session.release();

@@ -39,6 +39,8 @@ class GraphBuilder {
   readonly initializers: OnnxTensor[] = [];
   private next = 0;
   private consts = new Map<string, string>();
+  private readonly reshaped = new Map<string, string>();
+  private readonly invCounts = new Map<number, string>();
 
   constructor(private readonly nchwcBlock: number | null) {}
 
@@ -79,13 +81,14 @@ class GraphBuilder {
         }
       }
     }
-    const gathered = this.op("Gather", [this.reshape(l.weight, [-1]), this.ints(from)], { axis: 0 });
+    // Indices shaped like the kernel, so the Gather's output is the kernel itself.
+    const kernel = this.op("Gather", [this.reshape(l.weight, [-1]), this.constant("i64", [cout, cin, k, k], from)], { axis: 0 });
     const blockedX = this.op("ReorderInput", [x], undefined, undefined, NCHWC_DOMAIN);
-    const blockedY = this.op("Conv", [blockedX, this.reshape(gathered, [cout, cin, k, k])], attributes, undefined, NCHWC_DOMAIN);
+    const blockedY = this.op("Conv", [blockedX, kernel], attributes, undefined, NCHWC_DOMAIN);
     return this.op("ReorderOutput", [blockedY], { channels: cout }, output, NCHWC_DOMAIN);
   }
 
-  private constant(kind: string, dims: number[], data: Float32Array | number[]): string {
+  constant(kind: string, dims: number[], data: Float32Array | number[]): string {
     const key = `${kind}[${dims.join(",")}]${Array.from(data).join(",")}`;
     let name = this.consts.get(key);
     if (name === undefined) {
@@ -135,8 +138,25 @@ class GraphBuilder {
     return this.reduceSum(spatial, [0]);
   }
 
+  /** x reshaped; the same reshape of the same tensor is one node (fewer nodes, less per-node overhead). */
   reshape(x: string, shape: number[]): string {
-    return this.op("Reshape", [x, this.ints(shape)]);
+    const key = `${x}|${shape.join(",")}`;
+    let out = this.reshaped.get(key);
+    if (out === undefined) {
+      out = this.op("Reshape", [x, this.ints(shape)]);
+      this.reshaped.set(key, out);
+    }
+    return out;
+  }
+
+  /** 1 / (N H W) for activations of H x W per channel, one node per size. */
+  invCount(invBatch: string, h: number, w: number): string {
+    let out = this.invCounts.get(h * w);
+    if (out === undefined) {
+      out = this.op("Mul", [invBatch, this.scalar(1 / (h * w))]);
+      this.invCounts.set(h * w, out);
+    }
+    return out;
   }
 
   slice(x: string, starts: number[], ends: number[], axes: number[], steps: number[]): string {
@@ -211,6 +231,24 @@ function inputGradient(g: GraphBuilder, l: Conv2dLayer, dy: string, inShape: Sha
   return g.conv(spread, l, true, { kernel_shape: [k, k], strides: [1, 1], pads });
 }
 
+/**
+ * Shape of every trainable parameter as the training graph takes it and returns its gradient: PyTorch's,
+ * except BatchNorm's weight and bias as [1, C, 1, 1], which broadcast over NCHW as they are (the values are the
+ * same; the engine feeds them with these dims).
+ */
+export function trainingParamShapes(spec: ModelSpec): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const l of spec.layers) {
+    if (l.op === "conv2d") shapes.set(l.weight, [l.outChannels, l.inChannels, l.kernel, l.kernel]);
+    if (l.op === "batchnorm") for (const p of ["weight", "bias"]) shapes.set(`${l.param}.${p}`, [1, l.channels, 1, 1]);
+    if (l.op === "linear") {
+      shapes.set(`${l.param}.weight`, [l.outFeatures, l.inFeatures]);
+      shapes.set(`${l.param}.bias`, [l.outFeatures]);
+    }
+  }
+  return shapes;
+}
+
 /** Channels, height and width of every activation of `spec`, its input included. */
 export function activationShapes(spec: ModelSpec): Map<TensorName, Shape> {
   const [h0, w0, c0] = spec.inputShape;
@@ -254,7 +292,7 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
   const shapes = activationShapes(spec);
   const shapeOf = (t: TensorName) => shapes.get(t) as Shape;
   const names = trainableNames(spec);
-  const paramShapes = new Map<string, number[]>();
+  const paramShapes = trainingParamShapes(spec);
   const outputs: OnnxValueInfo[] = [];
   const float = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, elemType: OnnxDataType.FLOAT, shape });
 
@@ -268,27 +306,22 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
   for (const l of spec.layers) {
     switch (l.op) {
       case "conv2d": {
-        paramShapes.set(l.weight, [l.outChannels, l.inChannels, l.kernel, l.kernel]);
         g.conv(l.input, l, false, convAttributes(l), l.output);
         break;
       }
       case "batchnorm": {
         const c = l.channels;
-        paramShapes.set(`${l.param}.weight`, [c]);
-        paramShapes.set(`${l.param}.bias`, [c]);
         const [, h, w] = shapeOf(l.input);
-        const invCount = g.op("Mul", [invBatch, g.scalar(1 / (h * w))]);
-        const mean = g.op("Mul", [g.channelSum(l.input), invCount]);
+        const invCount = g.invCount(invBatch, h, w);
+        const mean = g.op("Mul", [g.channelSum(l.input), invCount], undefined, TRAIN_IO.batchMean(l.param));
         const centred = g.op("Sub", [l.input, mean]);
         // Biased variance normalises, as PyTorch's BatchNorm in training mode. y = centred (gamma invStd) + beta
         // never materialises the normalised input; the backward pass folds invStd into per-channel factors.
-        const variance = g.op("Mul", [g.channelSum(centred, true), invCount]);
+        const variance = g.op("Mul", [g.channelSum(centred, true), invCount], undefined, TRAIN_IO.batchVar(l.param));
         const invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(l.eps)])])]);
-        const scale = g.op("Mul", [g.reshape(`${l.param}.weight`, [1, c, 1, 1]), invStd]);
-        g.op("Add", [g.op("Mul", [centred, scale]), g.reshape(`${l.param}.bias`, [1, c, 1, 1])], undefined, l.output);
-        g.op("Reshape", [mean, g.ints([c])], undefined, TRAIN_IO.batchMean(l.param));
-        g.op("Reshape", [variance, g.ints([c])], undefined, TRAIN_IO.batchVar(l.param));
-        outputs.push(float(TRAIN_IO.batchMean(l.param), [c]), float(TRAIN_IO.batchVar(l.param), [c]));
+        const scale = g.op("Mul", [`${l.param}.weight`, invStd]);
+        g.op("Add", [g.op("Mul", [centred, scale]), `${l.param}.bias`], undefined, l.output);
+        outputs.push(float(TRAIN_IO.batchMean(l.param), [1, c, 1, 1]), float(TRAIN_IO.batchVar(l.param), [1, c, 1, 1]));
         bnSaved.set(l, { centred, invStd, scale, invCount });
         break;
       }
@@ -312,8 +345,6 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
         break;
       }
       case "linear": {
-        paramShapes.set(`${l.param}.weight`, [l.outFeatures, l.inFeatures]);
-        paramShapes.set(`${l.param}.bias`, [l.outFeatures]);
         maskedWeight = g.op("Mul", [`${l.param}.weight`, TRAIN_IO.mask]);
         g.op("Gemm", [l.input, maskedWeight, `${l.param}.bias`], { transB: 1 }, l.output);
         break;
@@ -378,15 +409,16 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
       }
       case "batchnorm": {
         const { centred, invStd, scale, invCount } = bnSaved.get(l) as BnSaved;
-        const c = l.channels;
         const sumDy = g.channelSum(dy);
         const sumDyCentred = g.channelSum(g.op("Mul", [dy, centred]));
-        paramGrad(`${l.param}.weight`, g.reshape(g.op("Mul", [sumDyCentred, invStd]), [c]));
-        paramGrad(`${l.param}.bias`, g.reshape(sumDy, [c]));
+        const gammaGrad = g.op("Mul", [sumDyCentred, invStd]);
+        paramGrad(`${l.param}.weight`, gammaGrad);
+        paramGrad(`${l.param}.bias`, sumDy);
         // dx = gamma invStd (dy - mean(dy) - xhat mean(dy xhat)) with xhat = centred invStd, means over the
         // N H W values per channel: dy scale - shift - centred slope, shift and slope per channel.
-        const shift = g.op("Mul", [g.op("Mul", [sumDy, invCount]), scale]);
-        const slope = g.op("Mul", [g.op("Mul", [g.op("Mul", [sumDyCentred, invCount]), g.op("Mul", [invStd, invStd])]), scale]);
+        const perValue = g.op("Mul", [scale, invCount]);
+        const shift = g.op("Mul", [sumDy, perValue]);
+        const slope = g.op("Mul", [gammaGrad, g.op("Mul", [invStd, perValue])]);
         addGrad(l.input, g.op("Sub", [g.op("Sub", [g.op("Mul", [dy, scale]), shift]), g.op("Mul", [centred, slope])]));
         break;
       }

@@ -6,7 +6,7 @@ import { nchwcBlockSize } from "../models/nchwc";
 import { ONNX_BACKEND, sessionOptions } from "../models/onnx-engine";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
-import { activationShapes, exportTrainingGraph, type Shape, TRAIN_IO } from "./onnx-train-graph";
+import { activationShapes, exportTrainingGraph, type Shape, TRAIN_IO, trainingParamShapes } from "./onnx-train-graph";
 import { batchNormLayers, trainableNames } from "./params";
 import { FasterChoice } from "./faster-choice";
 import type { TrainEngine } from "./train-engine";
@@ -39,12 +39,14 @@ class OnnxTrainEngine implements TrainEngine {
   private readonly names: string[];
   private readonly mask: ort.Tensor;
   private readonly shapes: Map<string, Shape>;
+  private readonly paramShapes: Map<string, number[]>;
 
   constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array) {
     this.sessions = sessions;
     this.choice = new FasterChoice(sessions.length);
     this.names = trainableNames(spec);
     this.shapes = activationShapes(spec);
+    this.paramShapes = trainingParamShapes(spec);
     this.mask = new ort.Tensor("float32", mask, [spec.classes, spec.featureWidth]);
   }
 
@@ -75,7 +77,7 @@ class OnnxTrainEngine implements TrainEngine {
     for (const name of this.names) {
       const t = stateDict.get(name);
       if (t === undefined) throw new Error(`state dict has no '${name}' (needed to train ${spec.name})`);
-      feeds[name] = new ort.Tensor("float32", t.data, t.shape);
+      feeds[name] = new ort.Tensor("float32", t.data, this.paramShapes.get(name) as number[]);
     }
     const way = this.choice.next();
     const started = performance.now();
