@@ -83,7 +83,8 @@ class OnnxTrainEngine implements TrainEngine {
     const started = performance.now();
     const out = await this.sessions[way].session.run(feeds);
     this.choice.record(way, performance.now() - started);
-    const read = (name: string) => new Float32Array(out[name].data as Float32Array);
+    // The binding hands back its own copy of every output, which stays valid after dispose: no second copy.
+    const read = (name: string) => out[name].data as Float32Array;
     const logits = read(spec.outputs.logits);
     const predictions = predictFromLogits(logits, count, spec.classes);
     let correct = 0;

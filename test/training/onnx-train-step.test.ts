@@ -62,6 +62,19 @@ describe("the ONNX Runtime training step", () => {
     expect(ours.batchStats.get("layer3.0.bn1")!.count).toBe(6 * 8 * 8);
   });
 
+  it("returns gradients that later steps leave alone (they are not views of the runtime's memory)", async () => {
+    const sd = decomposedStateDict(spec, randomStateDict(spec, 2), mask);
+    const engine = await createOnnxTrainEngine(spec, mask);
+    const first = batch(4, 3);
+    const a = await engine.step(sd, first.images, first.labels, 4);
+    const kept = new Map([...a.grads].map(([n, g]) => [n, Float32Array.from(g)]));
+    const second = batch(4, 4);
+    const b = await engine.step(sd, second.images, second.labels, 4);
+    engine.dispose();
+    expect(maxAbsDiff(b.grads.get("conv1.weight")!, kept.get("conv1.weight")!)).toBeGreaterThan(0);
+    for (const [name, g] of a.grads) expect({ name, same: maxAbsDiff(g, kept.get(name)!) === 0 }).toEqual({ name, same: true });
+  });
+
   it("agrees with central finite differences of its own loss, and never moves a head weight outside S_y", async () => {
     const sd = decomposedStateDict(spec, randomStateDict(spec, 3), mask);
     const { images, labels } = batch(3, 4);
