@@ -65,7 +65,7 @@ export interface EpochLog {
   imagesPerSecond: number;
   /** The training engine that ran the epoch (TrainEngine.name). */
   engine: string;
-  /** What the engine chose while running, counted from the start of this call (TrainEngine.settings). */
+  /** What the engine chose for this epoch's steps (TrainEngine.settings). */
   engineSettings?: string;
 }
 

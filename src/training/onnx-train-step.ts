@@ -40,10 +40,13 @@ class OnnxTrainEngine implements TrainEngine {
   private readonly mask: ort.Tensor;
   private readonly shapes: Map<string, Shape>;
   private readonly paramShapes: Map<string, number[]>;
+  /** FasterChoice's step counts at the previous settings() call. */
+  private reported: number[];
 
   constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array) {
     this.sessions = sessions;
     this.choice = new FasterChoice(sessions.length);
+    this.reported = this.choice.counts();
     this.names = trainableNames(spec);
     this.shapes = activationShapes(spec);
     this.paramShapes = trainingParamShapes(spec);
@@ -52,8 +55,10 @@ class OnnxTrainEngine implements TrainEngine {
 
   settings(): string {
     const counts = this.choice.counts();
-    const steps = counts.reduce((a, b) => a + b, 0);
-    const spun = (this.sessions ?? []).reduce((sum, s, i) => sum + (s.spinning ? counts[i] : 0), 0);
+    const since = counts.map((n, i) => n - this.reported[i]);
+    this.reported = counts;
+    const steps = since.reduce((a, b) => a + b, 0);
+    const spun = (this.sessions ?? []).reduce((sum, s, i) => sum + (s.spinning ? since[i] : 0), 0);
     return `intra-op spinning in ${spun} of ${steps} steps`;
   }
 

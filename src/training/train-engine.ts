@@ -14,7 +14,10 @@ import { registerTrainingKernels } from "./wasm-kernels";
 export interface TrainEngine {
   /** What computes the step, e.g. "onnxruntime-node/cpu" or "tfjs/wasm"; reported in the fine-tune history. */
   readonly name: string;
-  /** Settings the engine chose while running, for reports (e.g. how often its threads spun); absent if none. */
+  /**
+   * Settings the engine chose for the steps since the previous call (or its start), for reports, e.g. how often
+   * its threads spun; absent if it chooses none.
+   */
   settings?(): string;
   step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number): Promise<TrainStepResult>;
   dispose(): void;

@@ -75,6 +75,18 @@ describe("the ONNX Runtime training step", () => {
     for (const [name, g] of a.grads) expect({ name, same: maxAbsDiff(g, kept.get(name)!) === 0 }).toEqual({ name, same: true });
   });
 
+  it("reports its thread spinning for the steps since the previous report", async () => {
+    const sd = decomposedStateDict(spec, randomStateDict(spec, 2), mask);
+    const engine = await createOnnxTrainEngine(spec, mask);
+    const { images, labels } = batch(4, 5);
+    // FasterChoice takes the sessions in turn while it tries them: sleeping, spinning, sleeping.
+    for (let i = 0; i < 2; i++) await engine.step(sd, images, labels, 4);
+    expect(engine.settings?.()).toBe("intra-op spinning in 1 of 2 steps");
+    await engine.step(sd, images, labels, 4);
+    expect(engine.settings?.()).toBe("intra-op spinning in 0 of 1 steps");
+    engine.dispose();
+  });
+
   it("agrees with central finite differences of its own loss, and never moves a head weight outside S_y", async () => {
     const sd = decomposedStateDict(spec, randomStateDict(spec, 3), mask);
     const { images, labels } = batch(3, 4);
