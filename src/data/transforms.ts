@@ -48,8 +48,11 @@ function checkRange(batch: ImageBatch, start: number, end: number): void {
   }
 }
 
-/** Scales bytes to [0, 1], then (x - mean[c]) / std[c]; NHWC in, NHWC out. */
-export function normalise(batch: ImageBatch, name: string): Float32Array {
+/**
+ * Scales bytes to [0, 1], then (x - mean[c]) / std[c]; NHWC in, NHWC out. Written into `into` when given (a
+ * training loop reuses one buffer instead of allocating a batch's worth every step), else into a new array.
+ */
+export function normalise(batch: ImageBatch, name: string, into?: Float32Array): Float32Array {
   const { mean, std } = getNormalisation(name);
   // One lookup table per channel: 256 * 3 divisions instead of one per pixel.
   const table = new Float32Array(256 * IMAGE_CHANNELS);
@@ -57,7 +60,10 @@ export function normalise(batch: ImageBatch, name: string): Float32Array {
     for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - mean[c]) / std[c];
   }
   const px = batch.pixels;
-  const out = new Float32Array(batch.count * IMAGE_BYTES);
+  if (into !== undefined && into.length !== batch.count * IMAGE_BYTES) {
+    throw new Error(`normalise: the output holds ${into.length} values, ${batch.count} images need ${batch.count * IMAGE_BYTES}`);
+  }
+  const out = into ?? new Float32Array(batch.count * IMAGE_BYTES);
   for (let i = 0; i < out.length; i += 3) {
     out[i] = table[px[i]];
     out[i + 1] = table[256 + px[i + 1]];
@@ -95,17 +101,31 @@ export function padCropFlip(
   { dy, dx, flip }: CropFlip,
 ): void {
   const { height: h, width: w, channels: c } = shape;
+  // Output column x reads source column sx = x + dx - pad (flipped: w - 1 - x + dx - pad); [x0, x1) is where
+  // that lies inside the image. Whole rows are copied or zeroed at once: this runs for every training batch.
+  const shift = dx - pad;
+  const x0 = Math.max(0, flip ? shift : -shift);
+  const x1 = Math.min(w, flip ? w + shift : w - shift);
   for (let y = 0; y < h; y++) {
     const sy = y + dy - pad;
-    for (let x = 0; x < w; x++) {
-      const sx = (flip ? w - 1 - x : x) + dx - pad;
-      const o = (y * w + x) * c;
-      if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-        out.fill(0, o, o + c);
-      } else {
-        const s = (sy * w + sx) * c;
-        for (let k = 0; k < c; k++) out[o + k] = src[s + k];
-      }
+    const row = y * w * c;
+    if (sy < 0 || sy >= h || x0 >= x1) {
+      out.fill(0, row, row + w * c);
+      continue;
+    }
+    out.fill(0, row, row + x0 * c);
+    out.fill(0, row + x1 * c, row + w * c);
+    const srcRow = sy * w * c;
+    if (!flip) {
+      const from = srcRow + (x0 + shift) * c;
+      const to = row + x0 * c;
+      for (let i = 0, n = (x1 - x0) * c; i < n; i++) out[to + i] = src[from + i];
+      continue;
+    }
+    for (let x = x0; x < x1; x++) {
+      const o = row + x * c;
+      const s = srcRow + (w - 1 - x + shift) * c;
+      for (let k = 0; k < c; k++) out[o + k] = src[s + k];
     }
   }
 }

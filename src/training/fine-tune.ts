@@ -130,10 +130,12 @@ function shuffledOrder(n: number, seed: number): Uint32Array {
   return order;
 }
 
-/** Augmented pixels of the images at `indices`; each image's crop and flip depend only on (seed, its index). */
-function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number): Uint8Array {
+/**
+ * Augmented pixels of the images at `indices`, written into `out` (indices.length images long); each image's
+ * crop and flip depend only on (seed, its index).
+ */
+function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number, out: Uint8Array): Uint8Array {
   const bytes = set.height * set.width * set.channels;
-  const out = new Uint8Array(indices.length * bytes);
   const shape = { height: set.height, width: set.width, channels: set.channels };
   indices.forEach((index, k) => {
     padCropFlip(set.pixels.subarray(index * bytes, (index + 1) * bytes), out.subarray(k * bytes, (k + 1) * bytes), shape, AUGMENT_PAD, augmentationFor(seed, index));
@@ -204,11 +206,16 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       let window = { loss: 0, correct: 0, images: 0, batches: 0 };
       let batch = 0;
       onProgress({ stage, done: 0, total: train.count, unit: "images" });
+      // One batch's pixels and inputs, reused by every step: fresh arrays each step kept the garbage collector busy.
+      const imageBytes = train.height * train.width * train.channels;
+      const pixelBuffer = new Uint8Array(batchSize * imageBytes);
+      const inputBuffer = new Float32Array(batchSize * imageBytes);
       // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
       for (let start = 0; start + 1 < train.count; start += batchSize) {
         const indices = order.subarray(start, Math.min(start + batchSize, train.count));
         const count = indices.length;
-        const images = normalise({ count, pixels: augmentedBatch(train, indices, augmentSeed) }, norm);
+        const pixels = augmentedBatch(train, indices, augmentSeed, pixelBuffer.subarray(0, count * imageBytes));
+        const images = normalise({ count, pixels }, norm, inputBuffer.subarray(0, count * imageBytes));
         const labels = Array.from(indices, (i) => train.labels[i]);
         const step = await engine.step(stateDict, images, labels, count);
         adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });

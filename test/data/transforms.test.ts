@@ -32,6 +32,13 @@ describe("normalise", () => {
     expect(out[1]).toBeCloseTo(2.428571, 5);
   });
 
+  it("writes into a given buffer when asked, and refuses one of the wrong size", () => {
+    const into = new Float32Array(3 * 3072).fill(Number.NaN);
+    expect(normalise(set, "cifar", into)).toBe(into);
+    expect(Array.from(into)).toEqual(Array.from(normalise(set, "cifar")));
+    expect(() => normalise(set, "cifar", new Float32Array(3072))).toThrow("normalise: the output holds 3072 values, 3 images need 9216");
+  });
+
   it("fails on an unknown name, listing the known ones", () => {
     expect(() => normalise(set, "imagenet")).toThrow('Unknown normalisation "imagenet". Known normalisations: checkpoint, cifar.');
   });
