@@ -121,8 +121,12 @@ class GraphBuilder {
     return this.constant("i64", [], [value]);
   }
 
+  /**
+   * The sum of gradient contributions, as a chain of Adds: ONNX Runtime's Sum took about 2.5 times an Add's time
+   * on two [64, 16, 32, 32] tensors here, and the whole ResNet20 step was 1-5% faster with Adds.
+   */
   sum(terms: string[]): string {
-    return terms.length === 1 ? terms[0] : this.op("Sum", terms);
+    return terms.reduce((total, term) => this.op("Add", [total, term]));
   }
 
   reduceSum(x: string, axes: number[]): string {
