@@ -41,6 +41,8 @@ class GraphBuilder {
   private consts = new Map<string, string>();
   private readonly reshaped = new Map<string, string>();
   private readonly invCounts = new Map<number, string>();
+  /** [1, N] ones, N the batch size (sumOverBatch). */
+  private batchOnes: string | undefined;
 
   constructor(private readonly nchwcBlock: number | null) {}
 
@@ -144,6 +146,19 @@ class GraphBuilder {
     return this.reduceSum(spatial, [0]);
   }
 
+  /**
+   * Per-image products [N, ...] summed over the batch and shaped `dims`, as a MatMul with a row of N ones:
+   * ONNX Runtime's ReduceSum over the leading axis took twice as long on [64, 576, 64], and the ResNet20 step
+   * was about 1.5% faster with the MatMul.
+   */
+  sumOverBatch(x: string, dims: number[]): string {
+    if (this.batchOnes === undefined) {
+      const n = this.op("Gather", [this.op("Shape", [TRAIN_IO.images]), this.ints([0])]);
+      this.batchOnes = this.op("Expand", [this.constant("f32", [1, 1], Float32Array.of(1)), this.op("Concat", [this.ints([1]), n], { axis: 0 })]);
+    }
+    return this.reshape(this.op("MatMul", [this.batchOnes, this.reshape(x, [0, -1])]), dims);
+  }
+
   /** x reshaped; the same reshape of the same tensor is one node (fewer nodes, less per-node overhead). */
   reshape(x: string, shape: number[]): string {
     const key = `${x}|${shape.join(",")}`;
@@ -220,7 +235,7 @@ function weightGradientFromPatches(g: GraphBuilder, l: Conv2dLayer, x: string, d
   const conv = g.op("Conv", [x, kernel], { kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p], group: cin });
   const patches = g.reshape(conv, [0, cin * taps, ho * wo]);
   const dyT = g.op("Transpose", [g.reshape(dy, [0, cout, ho * wo])], { perm: [0, 2, 1] });
-  const summed = g.op("ReduceSum", [g.op("MatMul", [patches, dyT]), g.ints([0])], { keepdims: 0 });
+  const summed = g.sumOverBatch(g.op("MatMul", [patches, dyT]), [cin * taps, cout]);
   return g.reshape(g.op("Transpose", [summed], { perm: [1, 0] }), [cout, cin, k, k]);
 }
 
@@ -248,8 +263,8 @@ function weightGradientFromRowTaps(g: GraphBuilder, l: Conv2dLayer, x: string, d
   const down = g.weights(`column-taps:${cout}x${k}`, [cout * k, 1, k, 1], oneHot(cout, (kh) => k - 1 - kh));
   const gradTaps = g.op("Conv", [dy, down], { kernel_shape: [k, 1], strides: [1, 1], pads: [k - 1, 0, k - 1, 0], group: cout });
   const xT = g.op("Transpose", [g.reshape(inputTaps, [0, cin * k, rows])], { perm: [0, 2, 1] });
-  const summed = g.op("ReduceSum", [g.op("MatMul", [g.reshape(gradTaps, [0, cout * k, rows]), xT]), g.ints([0])], { keepdims: 0 });
-  return g.op("Transpose", [g.reshape(summed, [cout, k, cin, k])], { perm: [0, 2, 1, 3] });
+  const summed = g.sumOverBatch(g.op("MatMul", [g.reshape(gradTaps, [0, cout * k, rows]), xT]), [cout, k, cin, k]);
+  return g.op("Transpose", [summed], { perm: [0, 2, 1, 3] });
 }
 
 /**
