@@ -57,6 +57,9 @@ def main():
     client = NotebookClient(
         nb,
         timeout=args.cell_timeout,
+        # nbclient waits 60 s for a new kernel by default; the tslab kernel took longer than that to answer on two
+        # cores kept busy by training tests running beside it (a fresh-clone CI run failed that way).
+        startup_timeout=600,
         kernel_name=nb.metadata.get("kernelspec", {}).get("name", "tslab"),
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
         on_cell_start=on_cell_start,
