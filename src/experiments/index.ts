@@ -11,3 +11,4 @@ export * from "./retraining";
 export * from "./retraining-report";
 export * from "./visualization";
 export * from "./visualization-report";
+export * from "./faithfulness";

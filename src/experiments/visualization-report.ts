@@ -5,11 +5,14 @@
 import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH } from "../data/image-set";
 import type { ChartSpec } from "../report/chart";
 import { escapeHtml, type MimeBundle } from "../report/display";
-import { composeRows, encodePng, mapGrid, type RgbaImage, solidImage, upscaleRgb } from "../report/image";
+import { overlayMap } from "../report/colormap";
+import { composeRows, encodePng, mapGrid, type RgbaImage, solidImage, upscale, upscaleRgb } from "../report/image";
 import { comparisonFrame } from "../report/frames";
 import type { TableSource } from "../report/table";
 import { plainTable } from "./sweep-report";
-import { type ActivationMaps, type ChannelContrast, channelMap, type ClassEnergy } from "./visualization";
+import { type ActivationMaps, channelMap } from "../method";
+import { type AreaSummary, type FaithfulnessCurves, MAP_NAMES, meanCurves } from "./faithfulness";
+import type { ChannelContrast, ClassEnergy } from "./visualization";
 
 /** The histogram chart's colours, so the figure's group bars read the same way. */
 const INFLUENTIAL_RGB: [number, number, number] = [0xd9, 0x5f, 0x02];
@@ -146,4 +149,82 @@ export function decompositionReference(fullAccuracy: number, decomposedAccuracy:
     { quantity: "full layer (A_f)", ours: 100 * fullAccuracy, paper: paperApplies ? "resnet20FullAccuracy" : undefined },
     { quantity: `decomposed, k1 = ${k1}, k2 = ${k2} (A_d)`, ours: 100 * decomposedAccuracy, paper: paperApplies ? "resnet20DecomposedK5" : undefined },
   ]);
+}
+
+/** One image of the overlay figure: its maps (input size, [0, 1]) in the order of the figure's columns. */
+export interface OverlayRow {
+  className: string;
+  testIndex: number;
+  /** height x width x 3 RGB bytes at the model's input size. */
+  pixels: Uint8Array;
+  maps: Float32Array[];
+}
+
+/** Overlay tiles are shown about this wide, in whole multiples of the input so pixels stay square. */
+const OVERLAY_TILE = 96;
+
+/**
+ * The paper's Table 7 layout: class, image, then one overlay per map column (e.g. standard, non-influential,
+ * influential). An HTML table of PNG tiles, each tagged with its expected size so a browser check can verify it
+ * loaded whole; the same grid as one PNG for front ends without HTML.
+ */
+export function overlayFigure(rows: OverlayRow[], columns: string[], size: [number, number], alpha: number, caption: string): MimeBundle {
+  if (rows.length === 0) throw new Error("an overlay figure needs at least one image");
+  const [height, width] = size;
+  rows.forEach((r) => {
+    if (r.maps.length !== columns.length) throw new Error(`test image #${r.testIndex} has ${r.maps.length} maps for ${columns.length} columns`);
+  });
+  const scale = Math.max(1, Math.round(OVERLAY_TILE / width));
+  const tiles = rows.map((r) => [upscaleRgb(r.pixels, width, height, scale), ...r.maps.map((m) => upscale(overlayMap(r.pixels, width, height, m, alpha), scale))]);
+  const img = (t: RgbaImage, alt: string) =>
+    `<img src="data:image/png;base64,${encodePng(t).toString("base64")}" width="${t.width}" height="${t.height}" data-expected-width="${t.width}" data-expected-height="${t.height}" alt="${escapeHtml(alt)}">`;
+  const head = ["class", "image", ...columns].map((c) => `<th style="text-align:center">${escapeHtml(c)}</th>`).join("");
+  const body = rows
+    .map((r, i) => {
+      const cells = tiles[i].map((t, j) => `<td style="padding:2px">${img(t, `${r.className} #${r.testIndex}: ${j === 0 ? "image" : columns[j - 1]}`)}</td>`).join("");
+      return `<tr><td style="text-align:left">${escapeHtml(r.className)}<br><small>test #${r.testIndex}</small></td>${cells}</tr>`;
+    })
+    .join("");
+  const grid = composeRows(tiles);
+  return {
+    "text/html": `<figure style="margin:0 0 12px 0"><figcaption style="max-width:820px;font-size:12px">${caption}</figcaption><table class="decomp-overlays"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></figure>`,
+    "image/png": encodePng(grid).toString("base64"),
+    "text/plain": `overlays (${columns.join(", ")}) of test images ${rows.map((r) => `${r.className} #${r.testIndex}`).join(", ")}`,
+  };
+}
+
+/** Deletion and insertion AUC per map: mean over images with its standard error. */
+export function faithfulnessTable(summary: AreaSummary[]): TableSource {
+  const of = (map: string, kind: string) => summary.find((s) => s.map === map && s.kind === kind)!;
+  return plainTable(
+    ["map", "deletion AUC (lower = more faithful)", "deletion s.e.", "insertion AUC (higher = more faithful)", "insertion s.e.", "insertion - deletion"],
+    MAP_NAMES.map((m) => {
+      const d = of(m, "deletion");
+      const i = of(m, "insertion");
+      return [m, d.mean, d.standardError, i.mean, i.standardError, i.mean - d.mean];
+    }),
+  );
+}
+
+/** The mean deletion and insertion curves, one line per map, side by side. */
+export function faithfulnessChart(result: FaithfulnessCurves, className = "true class"): ChartSpec {
+  return {
+    title: `Mean ${className} probability as the pixels a map ranks highest are removed (deletion) or restored (insertion)`,
+    data: { values: meanCurves(result) },
+    mark: { type: "line", point: true },
+    width: 320,
+    height: 220,
+    encoding: {
+      column: { field: "kind", type: "nominal", sort: ["deletion", "insertion"], title: null },
+      x: { field: "fraction", type: "quantitative", title: "fraction of pixels changed", axis: { format: "%" } },
+      y: { field: "probability", type: "quantitative", title: `mean probability of the ${className}`, scale: { domain: [0, 1] } },
+      color: { field: "map", type: "nominal", sort: [...MAP_NAMES], scale: { domain: [...MAP_NAMES], range: ["#d95f02", "#3182bd", "#31a354", "#969696"] }, title: null },
+      tooltip: [
+        { field: "map", type: "nominal" },
+        { field: "kind", type: "nominal" },
+        { field: "fraction", type: "quantitative", format: ".0%" },
+        { field: "probability", type: "quantitative", format: ".4f" },
+      ],
+    },
+  };
 }

@@ -7,11 +7,12 @@ import { initBackend } from "../backend";
 import { type ImageBatch, type ImageSet, normalise } from "../data";
 import { IMAGE_BYTES } from "../data/image-set";
 import { deriveSeed, mulberry32, randomInt } from "../data/prng";
-import { type FeatureMatrix, type IndexSets, type InfluentialSets, type Labels, rankByCount } from "../method";
+import { type ActivationMaps, type FeatureMatrix, type IndexSets, type InfluentialSets, type Labels, rankByCount } from "../method";
 import { loadPretrained } from "../models/pretrained";
 import { pooledMapsName } from "../models/spec";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { type Progress, silentProgress } from "../progress";
+import type { StateDict } from "../torch";
 
 /** Per class, the channels drawn: S_y's first channels in rank order, and the lowest-ranked of the histogram. */
 export interface ChannelContrast {
@@ -37,29 +38,54 @@ export function contrastChannels(influence: InfluentialSets, count: number): Cha
 }
 
 /**
- * Per class, `perClass` positions of images the model classifies correctly, drawn without replacement with a
- * stream seeded by (seed, class) so one class's choice does not depend on the others.
+ * `counts[y]` positions from each class's pool, drawn without replacement with a stream seeded by (seed, class)
+ * so one class's choice does not depend on the others.
  */
+function drawPerClass(pools: number[][], counts: number[], seed: number): number[][] {
+  return pools.map((pool, y) => {
+    const rng = mulberry32(deriveSeed(seed, y));
+    const chosen = pool.slice();
+    // Partial Fisher-Yates: the first counts[y] slots are a uniform draw without replacement.
+    for (let i = 0; i < counts[y]; i++) {
+      const j = i + randomInt(rng, chosen.length - i);
+      [chosen[i], chosen[j]] = [chosen[j], chosen[i]];
+    }
+    return chosen.slice(0, counts[y]);
+  });
+}
+
+function checkPerClass(perClass: number): void {
+  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+}
+
+/** Per class, `perClass` seeded positions of images the model classifies correctly. */
 export function pickCorrectImages(labels: Labels, predictions: Int32Array, classes: number, perClass: number, seed: number): number[][] {
   if (labels.length !== predictions.length) {
     throw new Error(`${labels.length} labels but ${predictions.length} predictions; give one prediction per image`);
   }
-  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+  checkPerClass(perClass);
   const correct: number[][] = Array.from({ length: classes }, () => []);
   for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct[labels[i]].push(i);
-  return correct.map((pool, y) => {
+  correct.forEach((pool, y) => {
     if (pool.length < perClass) {
       throw new Error(`class ${y} has ${pool.length} correctly classified images, fewer than the ${perClass} asked for; use more test images or fewer per class`);
     }
-    const rng = mulberry32(deriveSeed(seed, y));
-    const chosen = pool.slice();
-    // Partial Fisher-Yates: the first perClass slots are a uniform draw without replacement.
-    for (let i = 0; i < perClass; i++) {
-      const j = i + randomInt(rng, chosen.length - i);
-      [chosen[i], chosen[j]] = [chosen[j], chosen[i]];
-    }
-    return chosen.slice(0, perClass);
   });
+  return drawPerClass(correct, correct.map(() => perClass), seed);
+}
+
+/**
+ * Per class, a seeded sample of `perClass` of its images, classified correctly or not (every image of a class
+ * that has fewer), in ascending position order.
+ */
+export function sampleImagesPerClass(labels: Labels, classes: number, perClass: number, seed: number): number[][] {
+  checkPerClass(perClass);
+  const pools: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= classes) throw new Error(`label ${labels[i]} at position ${i} is outside 0..${classes - 1}`);
+    pools[labels[i]].push(i);
+  }
+  return drawPerClass(pools, pools.map((p) => Math.min(perClass, p.length)), seed).map((s) => s.sort((a, b) => a - b));
 }
 
 /** The images at `indices` of a set, copied into one batch in that order. */
@@ -72,46 +98,10 @@ export function gatherImages(set: ImageSet, indices: number[]): ImageBatch {
   return { count: indices.length, pixels };
 }
 
-/** Activation maps of a batch, NHWC: data[((n * height + y) * width + x) * channels + c]. */
-export interface ActivationMaps {
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  data: Float32Array;
-  /** Which tensor of the model these are, e.g. `layer3.2:out`. */
-  tensor: string;
-}
-
-/** One channel of one image as a height x width map, row-major. */
-export function channelMap(maps: ActivationMaps, image: number, channel: number): Float32Array {
-  const { count, height, width, channels, data } = maps;
-  if (image < 0 || image >= count || channel < 0 || channel >= channels) {
-    throw new Error(`no map for image ${image} channel ${channel}: the maps hold ${count} images x ${channels} channels`);
-  }
-  const out = new Float32Array(height * width);
-  for (let p = 0; p < height * width; p++) out[p] = data[(image * height * width + p) * channels + channel];
-  return out;
-}
-
-/** Global average pooling of the maps: count x channels, what the pooled penultimate features are. */
-export function spatialMean(maps: ActivationMaps): Float32Array {
-  const { count, height, width, channels, data } = maps;
-  const out = new Float32Array(count * channels);
-  const sums = new Float64Array(channels);
-  for (let n = 0; n < count; n++) {
-    sums.fill(0);
-    for (let p = 0; p < height * width; p++) {
-      const base = (n * height * width + p) * channels;
-      for (let c = 0; c < channels; c++) sums[c] += data[base + c];
-    }
-    for (let c = 0; c < channels; c++) out[n * channels + c] = sums[c] / (height * width);
-  }
-  return out;
-}
-
 export interface LastBlockMapsOptions {
   model: string;
+  /** Other weights for the same architecture (e.g. a fine-tuned state dict); default the pretrained ones. */
+  stateDict?: StateDict;
   /** Input normalisation, the same as the features' (e.g. DEFAULT_SETUP.norm). */
   norm: string;
   batchSize?: number;
@@ -127,7 +117,7 @@ export async function lastBlockMaps(images: ImageBatch, opts: LastBlockMapsOptio
   const batchSize = opts.batchSize ?? 64;
   const pretrained = await loadPretrained(opts.model, { onProgress });
   await initBackend();
-  const engine = createTfjsEngine(pretrained.spec, pretrained.stateDict);
+  const engine = createTfjsEngine(pretrained.spec, opts.stateDict ?? pretrained.stateDict);
   const tensor = pooledMapsName(pretrained.spec);
   const stage = `maps ${tensor} (${opts.model}, ${engine.backend})`;
   try {

@@ -7,3 +7,5 @@ export * from "./noise";
 export * from "./metrics";
 export * from "./random";
 export * from "./validate";
+export * from "./maps";
+export * from "./faithfulness";

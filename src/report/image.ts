@@ -78,26 +78,34 @@ export function mapGrid(maps: ArrayLike<number>[], mapWidth: number, mapHeight: 
   return { width, height, data };
 }
 
-/** An RGB image (height x width x 3 bytes, row-major) with each pixel blown up to a scale x scale block. */
+/** An RGBA image with each pixel blown up to a scale x scale block (nearest neighbour: pixels stay visible). */
+export function upscale(image: RgbaImage, scale: number): RgbaImage {
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`scale must be a positive integer, got ${scale}`);
+  const { width, height } = image;
+  const W = width * scale;
+  const data = new Uint8Array(W * height * scale * 4);
+  for (let y = 0; y < height * scale; y++) {
+    for (let x = 0; x < W; x++) {
+      const src = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 4;
+      data.set(image.data.subarray(src, src + 4), (y * W + x) * 4);
+    }
+  }
+  return { width: W, height: height * scale, data };
+}
+
+/** An RGB image (height x width x 3 bytes, row-major) as an opaque RGBA image, blown up by `scale`. */
 export function upscaleRgb(pixels: Uint8Array, width: number, height: number, scale = 4): RgbaImage {
   if (pixels.length !== width * height * 3) {
     throw new Error(`RGB image of ${width}x${height} needs ${width * height * 3} bytes, got ${pixels.length}`);
   }
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`scale must be a positive integer, got ${scale}`);
-  const W = width * scale;
-  const H = height * scale;
-  const data = new Uint8Array(W * H * 4);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const src = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
-      const dst = (y * W + x) * 4;
-      data[dst] = pixels[src];
-      data[dst + 1] = pixels[src + 1];
-      data[dst + 2] = pixels[src + 2];
-      data[dst + 3] = 255;
-    }
+  const data = new Uint8Array(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    data[p * 4] = pixels[p * 3];
+    data[p * 4 + 1] = pixels[p * 3 + 1];
+    data[p * 4 + 2] = pixels[p * 3 + 2];
+    data[p * 4 + 3] = 255;
   }
-  return { width: W, height: H, data };
+  return upscale({ width, height, data }, scale);
 }
 
 /** A width x height image of one colour, e.g. a bar that marks a group of tiles. */

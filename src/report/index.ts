@@ -5,7 +5,8 @@ export { PAPER_COLUMN, showTable, tableBundle, tableHtml, tableText } from "./ta
 export type { TableOptions, TableSource } from "./table";
 export { VEGALITE_MIME, chartBundle, chartSvg, showChart } from "./chart";
 export type { ChartSpec } from "./chart";
-export { composeRows, encodePng, mapGrid, pngBundle, showPng, solidImage, upscaleRgb } from "./image";
+export { composeRows, encodePng, mapGrid, pngBundle, showPng, solidImage, upscale, upscaleRgb } from "./image";
+export { VIRIDIS, overlayMap, viridis } from "./colormap";
 export type { GridOptions, RgbaImage } from "./image";
 export { progressBundle, progressDisplay } from "./progress-display";
 export { OURS_COLUMN, SOURCE_COLUMN, comparisonFrame, paperClaimsFrame } from "./frames";

@@ -1,6 +1,7 @@
 import { PNG } from "pngjs";
 import { makeImageSet } from "../../src/data/image-set";
-import { activationEnergy, channelMap, contrastChannels, gatherImages, pickCorrectImages, spatialMean } from "../../src/experiments/visualization";
+import { activationEnergy, contrastChannels, gatherImages, pickCorrectImages } from "../../src/experiments/visualization";
+import { channelMap, spatialMean } from "../../src/method/maps";
 import { classMapFigure, classMapRows, energyChart, energyTable } from "../../src/experiments/visualization-report";
 import { influentialSets, type InfluentialSets } from "../../src/method";
 import { syntheticSplit } from "./synthetic";

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend";
-import { spatialMean } from "../../src/experiments/visualization";
+import { spatialMean } from "../../src/method/maps";
 import { cifarResNetSpec, type ModelSpec, pooledMapsName } from "../../src/models/spec";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
 import { loadTorchCheckpoint, type StateDict } from "../../src/torch";
