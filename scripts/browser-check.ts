@@ -30,6 +30,8 @@ export interface ReportCheck {
   screenshot: string;
   charts: number;
   images: number;
+  /** Images that declare their natural size, each checked against it. */
+  sizedImages: number;
   tables: number;
   /** Empty when the report passed. */
   problems: string[];
@@ -38,7 +40,8 @@ export interface ReportCheck {
 /** What the page reports about itself; computed in the browser by PAGE_CHECK. */
 interface PageFacts {
   charts: { marks: number; width: number; height: number }[];
-  images: { width: number; height: number; distinctPixels: number }[];
+  /** expected: the natural size a report's image declares (data-expected-width/-height), when it does. */
+  images: { width: number; height: number; distinctPixels: number; natural: [number, number]; expected: [number, number] | null }[];
   tables: { rows: number; visible: boolean }[];
 }
 
@@ -62,7 +65,8 @@ const PAGE_CHECK = `(() => {
       distinct = seen.size;
     }
     const r = img.getBoundingClientRect();
-    return { width: r.width, height: r.height, distinctPixels: distinct };
+    const expected = img.dataset.expectedWidth ? [Number(img.dataset.expectedWidth), Number(img.dataset.expectedHeight)] : null;
+    return { width: r.width, height: r.height, distinctPixels: distinct, natural: [img.naturalWidth, img.naturalHeight], expected };
   });
   const tables = [...document.querySelectorAll(".jp-OutputArea-output table")].map((t) => ({
     rows: t.querySelectorAll("tbody tr").length, visible: visible(t),
@@ -79,6 +83,9 @@ export function problemsOf(facts: PageFacts): string[] {
   facts.images.forEach((im, i) => {
     if (im.width === 0 || im.height === 0) problems.push(`image ${i + 1} is not displayed`);
     else if (im.distinctPixels < 2) problems.push(`image ${i + 1} is blank (one colour)`);
+    else if (im.expected && (im.natural[0] !== im.expected[0] || im.natural[1] !== im.expected[1])) {
+      problems.push(`image ${i + 1} loaded at ${im.natural[0]} x ${im.natural[1]}, expected ${im.expected[0]} x ${im.expected[1]}`);
+    }
   });
   facts.tables.forEach((t, i) => {
     if (t.rows === 0) problems.push(`table ${i + 1} has no rows`);
@@ -186,6 +193,7 @@ async function checkOne(cdp: Cdp, report: string, screenshot: string): Promise<R
       screenshot,
       charts: facts.charts.length,
       images: facts.images.length,
+      sizedImages: facts.images.filter((im) => im.expected !== null).length,
       tables: facts.tables.length,
       problems: problemsOf(facts),
     };
@@ -227,7 +235,7 @@ export async function checkReports(reports: string[]): Promise<ReportCheck[]> {
 }
 
 export function describeCheck(c: ReportCheck): string {
-  const counts = `${c.charts} chart(s), ${c.images} image(s), ${c.tables} table(s)`;
+  const counts = `${c.charts} chart(s), ${c.images} image(s) (${c.sizedImages} at their declared size), ${c.tables} table(s)`;
   return c.problems.length === 0
     ? `ok   ${path.basename(c.report)}: ${counts}; screenshot ${c.screenshot}`
     : `FAIL ${path.basename(c.report)}: ${c.problems.join("; ")}`;

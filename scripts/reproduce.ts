@@ -241,7 +241,7 @@ export async function reproduce(argv: string[]): Promise<number> {
     } catch (err) {
       // The notebooks' own results still count and are written below; every report is marked unchecked.
       const problem = `browser check could not run: ${err instanceof Error ? err.message : String(err)}`;
-      checks = reports.map((report) => ({ report, screenshot: "", charts: 0, images: 0, tables: 0, problems: [problem] }));
+      checks = reports.map((report) => ({ report, screenshot: "", charts: 0, images: 0, sizedImages: 0, tables: 0, problems: [problem] }));
     }
     checks.forEach((c, i) => {
       attachBrowser(results[i], c);

@@ -3,6 +3,7 @@
  * how many images to fine-tune on, the image subsets, saving and reloading the fine-tuned model with a check
  * that nothing changed, and the cost of the final layer (multiply-adds and measured latency) against the backbone.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
 import { batchView, type ImageSet, loadCifar10 } from "../data";
@@ -57,6 +58,18 @@ export async function loadRetrainingImages(trainImages: number, testImages: numb
 export function fineTunedModelPath(run: { model: string; k1: number; k2: number; seed: number; trainImages: number; epochs: number }, cacheDir?: string): string {
   const name = `${run.model}-k1_${run.k1}-k2_${run.k2}-seed${run.seed}-n${run.trainImages}-e${run.epochs}.dctn`;
   return path.join(resolveCacheDir(cacheDir), "retrain", name);
+}
+
+/**
+ * The model notebook 04 saved for this run, if it has been run with these settings; null when the file is not
+ * there. A file that exists but was saved for another model is an error, not a silent fallback.
+ */
+export function findFineTuned(run: Parameters<typeof fineTunedModelPath>[0], cacheDir?: string): (ReturnType<typeof loadFineTuned> & { file: string }) | null {
+  const file = fineTunedModelPath(run, cacheDir);
+  if (!fs.existsSync(file)) return null;
+  const saved = loadFineTuned(file);
+  if (saved.meta.model !== run.model) throw new Error(`${file} holds a fine-tuned ${saved.meta.model}, not ${run.model}; delete it and re-run notebook 04`);
+  return { ...saved, file };
 }
 
 export interface ReloadCheck {

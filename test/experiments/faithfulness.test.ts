@@ -91,7 +91,7 @@ describe("deletion and insertion curves", () => {
     expect(ins.kind).toBe("insertion");
     expect(faithfulnessConclusion(result)).toContain("within twice its standard error");
     const table = faithfulnessTable(summariseAreas(result));
-    expect(table.values.map((r) => r[0])).toEqual([...MAP_NAMES]);
+    expect(table.values.map((r) => (r as unknown[])[0])).toEqual([...MAP_NAMES]);
     expect(meanCurves(result)).toHaveLength(4 * 2 * 21);
     expect((faithfulnessChart(result) as { data: { values: unknown[] } }).data.values).toHaveLength(168);
   });
