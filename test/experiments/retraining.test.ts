@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
-import { backboneMacs, fineTuneImageCount, measureHeadLatency, saveAndReload, timingBatch } from "../../src/experiments/retraining";
+import { backboneMacs, findFineTuned, fineTuneImageCount, fineTunedModelPath, measureHeadLatency, saveAndReload, timingBatch } from "../../src/experiments/retraining";
 import { complexityTable, fineTuneImagesNote, PAPER_HEAD_MACS, retrainingTable, trainingCurveChart } from "../../src/experiments/retraining-report";
 import { CIFAR10_CLASSES, type ImageSet, mulberry32 } from "../../src/data";
 import { fullLogits, influentialSets, macCounts } from "../../src/method";
@@ -11,7 +11,7 @@ import { PROFILES } from "../../src/profile";
 import { chartSvg } from "../../src/report/chart";
 import { PAPER_COLUMN } from "../../src/report/table";
 import type { StateDict } from "../../src/torch";
-import { decomposedTestAccuracy, type FineTuneHistory, type FineTuneResult, decomposedStateDict, headMask, loadFineTuned } from "../../src/training";
+import { decomposedTestAccuracy, type FineTuneHistory, type FineTuneResult, decomposedStateDict, headMask, loadFineTuned, saveFineTuned } from "../../src/training";
 import { syntheticLayer, syntheticSplit } from "./synthetic";
 
 const rowsOf = (t: { values: unknown }) => t.values as unknown as (number | string | null)[][];
@@ -201,5 +201,30 @@ describe("saving and reloading the fine-tuned model", () => {
     const result: FineTuneResult = { stateDict, history: { testAccuracy: [accuracy + 0.5], batches: [], epochs: [] }, checkpointPath: "", resumedEpochs: 0 };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "decomp-reload-")), "model.dctn");
     await expect(saveAndReload(file, spec, result, sets, test, "cifar")).rejects.toThrow(/model\.dctn.*not faithful/);
+  });
+});
+
+describe("finding notebook 04's saved model", () => {
+  const run = { model: "resnet20", k1: 5, k2: 5, seed: 0, trainImages: 256, epochs: 1 };
+  const weights: StateDict = new Map([["linear.bias", { shape: [2], data: Float32Array.from([1, 2]) }]]);
+
+  it("is null before notebook 04 ran, and the saved weights and sets afterwards", async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-find-"));
+    expect(findFineTuned(run, cache)).toBeNull();
+    const file = fineTunedModelPath(run, cache);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await saveFineTuned(file, weights, { model: "resnet20", sets: [[1, 2], [3, 4]] });
+    const found = findFineTuned(run, cache)!;
+    expect(found.file).toBe(file);
+    expect(found.meta.sets).toEqual([[1, 2], [3, 4]]);
+    expect(Array.from(found.stateDict.get("linear.bias")!.data)).toEqual([1, 2]);
+  });
+
+  it("refuses a file saved for another model instead of drawing its maps", async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-find-"));
+    const file = fineTunedModelPath(run, cache);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await saveFineTuned(file, weights, { model: "resnet56", sets: [[1]] });
+    expect(() => findFineTuned(run, cache)).toThrow(`${file} holds a fine-tuned resnet56, not resnet20; delete it and re-run notebook 04`);
   });
 });

@@ -1,6 +1,6 @@
 import { PNG } from "pngjs";
 import { makeImageSet } from "../../src/data/image-set";
-import { activationEnergy, contrastChannels, gatherImages, pickCorrectImages } from "../../src/experiments/visualization";
+import { activationEnergy, contrastChannels, gatherImages, pickCorrectImages, sampleImagesPerClass } from "../../src/experiments/visualization";
 import { channelMap, spatialMean } from "../../src/method/maps";
 import { classMapFigure, classMapRows, energyChart, energyTable } from "../../src/experiments/visualization-report";
 import { influentialSets, type InfluentialSets } from "../../src/method";
@@ -54,6 +54,19 @@ describe("image choice", () => {
       "class 0 has 4 correctly classified images, fewer than the 5 asked for; use more test images or fewer per class",
     );
     expect(() => pickCorrectImages(labels, predictions.subarray(1), 2, 1, 0)).toThrow("10 labels but 9 predictions");
+  });
+
+  it("samples any image of each class, seeded, in position order, and the whole class when it has fewer", () => {
+    const a = sampleImagesPerClass(labels, 2, 3, 4);
+    expect(a.map((s) => s.length)).toEqual([3, 3]);
+    for (const i of a[0]) expect(labels[i]).toBe(0);
+    for (const i of a[1]) expect(labels[i]).toBe(1);
+    expect(a[0]).toEqual([...a[0]].sort((x, y) => x - y));
+    expect(sampleImagesPerClass(labels, 2, 3, 4)).toEqual(a);
+    expect([0, 1, 2, 3, 5].map((s) => sampleImagesPerClass(labels, 2, 3, s)[0].join(",")).some((s) => s !== a[0].join(","))).toBe(true);
+    expect(sampleImagesPerClass(labels, 2, 1000, 0)).toEqual([[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]);
+    expect(() => sampleImagesPerClass(labels, 1, 1, 0)).toThrow("label 1 at position 1 is outside 0..0");
+    expect(() => sampleImagesPerClass(labels, 2, 0, 0)).toThrow("images per class must be a positive integer, got 0");
   });
 
   it("gathers the chosen images' pixels in order", () => {
