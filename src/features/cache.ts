@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { decodeTensorFile, encodeTensorFile } from "../artifacts/tensor-file";
 import type { StateDict } from "../torch";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
-import { writeFileAtomic } from "../artifacts";
+import { CorruptFileError, readOrHeal, writeFileAtomic } from "../artifacts";
 
 /** File name that encodes every part of the key, so a changed parameter can never hit a stale entry. */
 export function featureCachePath(cacheDir: string, key: FeatureSetKey): string {
@@ -33,7 +33,7 @@ export function decodeFeatureSet(buf: Uint8Array, where: string): FeatureSet {
   const get = (name: string, shape: number[]): Float32Array => {
     const t = tensors.get(name);
     if (!t || t.shape.join() !== shape.join()) {
-      throw new Error(`${where} lacks '${name}' of shape [${shape.join(", ")}]: it is not a feature cache of this version; delete it to recompute.`);
+      throw new CorruptFileError(`${where} lacks '${name}' of shape [${shape.join(", ")}]: it is not a feature cache of this version`);
     }
     return t.data;
   };
@@ -47,9 +47,17 @@ export function decodeFeatureSet(buf: Uint8Array, where: string): FeatureSet {
   };
 }
 
+/** The cached set, or null when it is absent or was corrupt (then it has been moved aside, with a warning). */
 export function readFeatureCache(file: string): FeatureSet | null {
-  if (!fs.existsSync(file)) return null;
-  return decodeFeatureSet(fs.readFileSync(file), file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    // Absent, or moved aside by another process between its check and ours.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  return readOrHeal(file, () => decodeFeatureSet(bytes, file));
 }
 
 export async function writeFeatureCache(file: string, set: FeatureSet): Promise<void> {

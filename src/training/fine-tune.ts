@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveCacheDir } from "../artifacts";
+import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
 import { type ImageSet, deriveSeed, mulberry32, normalise, augmentationFor, padCropFlip, AUGMENT_PAD } from "../data";
 import { runExtraction } from "../features/extract";
 import { accuracy, type IndexSets, predictFromLogits } from "../method";
@@ -184,8 +184,10 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   let adam: AdamState;
   let history: FineTuneHistory;
   let epochsDone = 0;
-  if ((options.resume ?? true) && fs.existsSync(checkpointPath)) {
-    ({ stateDict, adam, history, epochsDone } = loadCheckpoint(checkpointPath, key, names));
+  // A corrupt checkpoint is moved aside (with a warning) and the run starts again from the pretrained weights.
+  const resumed = (options.resume ?? true) && fs.existsSync(checkpointPath) ? readOrHeal(checkpointPath, () => loadCheckpoint(checkpointPath, key, names)) : null;
+  if (resumed !== null) {
+    ({ stateDict, adam, history, epochsDone } = resumed);
   } else {
     stateDict = decomposedStateDict(spec, options.stateDict, mask);
     adam = createAdamState(new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data])));
@@ -282,7 +284,7 @@ function loadCheckpoint(file: string, key: string, names: string[]): { stateDict
     else if (name.startsWith(MOMENT2)) adam.v.set(name.slice(MOMENT2.length), data);
   }
   const missing = names.filter((n) => !stateDict.has(n) || !adam.m.has(n) || !adam.v.has(n));
-  if (missing.length > 0) throw new Error(`${file} lacks ${missing.slice(0, 4).join(", ")}; delete it to start again`);
+  if (missing.length > 0) throw new CorruptFileError(`${file} lacks ${missing.slice(0, 4).join(", ")}`);
   return { stateDict, adam, history: meta.history, epochsDone: meta.epochsDone };
 }
 

@@ -66,4 +66,28 @@ describe("feature cache", () => {
   it("rejects a file that is not a feature cache", () => {
     expect(() => decodeFeatureSet(Buffer.from("not a cache at all"), "y.bin")).toThrow(/y\.bin is not a decomp tensor file/);
   });
+
+  it("rejects a file whose bytes changed after writing by its checksum", () => {
+    const bytes = Buffer.concat(encodeFeatureSet(sampleSet(3)));
+    bytes[bytes.length - 2] ^= 0x01;
+    expect(() => decodeFeatureSet(bytes, "z.bin")).toThrow("z.bin fails its checksum (its bytes changed after it was written); delete it.");
+  });
+
+  it("moves a corrupt cache entry aside, with one warning, and reports it as absent", async () => {
+    const set = sampleSet(4);
+    const file = featureCachePath(dir, set);
+    await writeFeatureCache(file, set);
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 5));
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      expect(readFeatureCache(file)).toBeNull();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/is truncated or corrupt .*; moved it to .*\.corrupt-.* and recomputing it/);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(fs.readdirSync(path.dirname(file)).filter((f) => f.includes(".corrupt-"))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

@@ -77,6 +77,33 @@ describe("fine-tuning with the decomposed head", () => {
     expect(again.stateDict.get("linear.bias")!.data).toEqual(straight.stateDict.get("linear.bias")!.data);
   });
 
+  it("moves a corrupt checkpoint aside with a warning and trains again to bit-identical weights", async () => {
+    const options = {
+      spec, stateDict: randomStateDict(4), sets: SETS, train: randomImages(16, 8), test: randomImages(8, 9), norm: "cifar",
+      epochs: 1, batchSize: 8, lr: 1e-3, seed: 3, logEvery: 1, cacheDir: tmp(),
+    };
+    const first = await fineTune(options);
+    const bytes = fs.readFileSync(first.checkpointPath);
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      for (const corrupt of [bytes.subarray(0, bytes.length - 8), Buffer.from(bytes).fill(0x7f, bytes.length - 40, bytes.length - 36)]) {
+        fs.writeFileSync(first.checkpointPath, corrupt);
+        const again = await fineTune(options);
+        expect(again.resumedEpochs).toBe(0);
+        for (const [name, t] of first.stateDict) expect([name, again.stateDict.get(name)!.data]).toEqual([name, t.data]);
+        expect(again.history.testAccuracy).toEqual(first.history.testAccuracy);
+      }
+      expect(warn.mock.calls.map((c) => c[0] as string)).toEqual([
+        expect.stringMatching(/\.ckpt is truncated or corrupt .*; moved it to .*\.ckpt\.corrupt-.* and recomputing it$/),
+        expect.stringMatching(/\.ckpt fails its checksum .*; moved it to /),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    // The rerun wrote a sound checkpoint again: a third call resumes from it.
+    expect((await fineTune(options)).resumedEpochs).toBe(1);
+  });
+
   it("saves the fine-tuned state dict and reloads it into an executor with identical outputs", async () => {
     const sd = decomposedStateDict(spec, randomStateDict(6), headMask(SETS, 10, m));
     const file = path.join(tmp(), "model.bin");
