@@ -10,17 +10,23 @@ export interface Profile {
   trainImages: number;
   /** Test images used to measure accuracy (CIFAR-10 has 10000). */
   testImages: number;
-  /** Seeds for experiments that are repeated (random baselines, noise). */
-  seeds: number[];
+  /** Noise draws of the noise ablation (notebook 06): milliseconds each, so enough for a narrow interval. */
+  noiseSeeds: number[];
+  /** Augmentation seeds of Algorithm 1's training pass whose A_d spread notebook 02 reports (one extraction each). */
+  augmentSeeds: number[];
+  /** Shuffling and augmentation seeds of the fine-tune in notebook 04 (one epoch each). */
+  fineTuneSeeds: number[];
   /** Fine-tuning epochs for the retraining study (the paper fine-tunes for one). */
   fineTuneEpochs: number;
 }
 
 export const PROFILE_ENV = "DECOMP_PROFILE";
 
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  smoke: { name: "smoke", trainImages: 500, testImages: 500, seeds: [0], fineTuneEpochs: 1 },
-  full: { name: "full", trainImages: 50000, testImages: 10000, seeds: [0, 1, 2], fineTuneEpochs: 1 },
+  smoke: { name: "smoke", trainImages: 500, testImages: 500, noiseSeeds: range(5), augmentSeeds: range(2), fineTuneSeeds: [0], fineTuneEpochs: 1 },
+  full: { name: "full", trainImages: 50000, testImages: 10000, noiseSeeds: range(30), augmentSeeds: range(5), fineTuneSeeds: range(3), fineTuneEpochs: 1 },
 };
 
 /** Reads DECOMP_PROFILE; unset means `full`, because the main command is the real reproduction. */
@@ -33,10 +39,16 @@ export function loadProfile(env: Record<string, string | undefined> = process.en
   );
 }
 
+function seedList(seeds: number[]): string {
+  const consecutive = seeds.every((s, i) => i === 0 || s === seeds[i - 1] + 1);
+  return seeds.length > 2 && consecutive ? `${seeds.length} (${seeds[0]}..${seeds[seeds.length - 1]})` : `${seeds.length} (${seeds.join(", ")})`;
+}
+
 /** One line for the top of a notebook, so every report says how much work produced it. */
 export function describeProfile(profile: Profile): string {
   return (
     `profile ${profile.name} (${PROFILE_ENV}): ${profile.trainImages} train / ${profile.testImages} test images, ` +
-    `seeds [${profile.seeds.join(", ")}], ${profile.fineTuneEpochs} fine-tune epoch(s)`
+    `${seedList(profile.noiseSeeds)} noise / ${seedList(profile.augmentSeeds)} augmentation / ${seedList(profile.fineTuneSeeds)} fine-tune seed(s), ` +
+    `${profile.fineTuneEpochs} fine-tune epoch(s)`
   );
 }

@@ -16,7 +16,7 @@ import {
   gaussianBlur,
   type IndexSets,
   type LinearLayer,
-  meanStd,
+  meanInterval,
   normaliseMap,
   perturbedImage,
   pixelsAtStep,
@@ -177,8 +177,8 @@ export interface AreaSummary {
 export function summariseAreas(result: FaithfulnessCurves): AreaSummary[] {
   return MAP_NAMES.flatMap((map) =>
     KINDS.map((kind) => {
-      const { mean, std, n } = meanStd(result.areas[map][kind]);
-      return { map, kind, mean, standardError: std / Math.sqrt(n) };
+      const { mean, standardError } = meanInterval(result.areas[map][kind]);
+      return { map, kind, mean, standardError };
     }),
   );
 }
@@ -222,8 +222,7 @@ export function mostFaithful(result: FaithfulnessCurves): PairedDifference[] {
       .sort((a, b) => better * (b.mean - a.mean));
     const [best, runnerUp] = [ranked[0].map, ranked[1].map];
     const diffs = Float64Array.from(result.areas[best][kind], (v, n) => v - result.areas[runnerUp][kind][n]);
-    const { mean, std, n } = meanStd(diffs);
-    const standardError = n > 1 ? std / Math.sqrt(n) : NaN;
+    const { mean, standardError } = meanInterval(diffs);
     return { kind, best, runnerUp, margin: Math.abs(mean), standardError, beyondNoise: Math.abs(mean) > 2 * standardError };
   });
 }

@@ -8,8 +8,8 @@ import {
   accuracy,
   type IndexSets,
   type LinearLayer,
-  meanStd,
-  type MeanStd,
+  meanInterval,
+  type MeanInterval,
   perClassAccuracy,
   predictFull,
 } from "../method";
@@ -25,7 +25,8 @@ export interface RunAccuracy {
 
 /** Several runs of one condition (one per seed) summarised. */
 export interface SeededAccuracy {
-  accuracy: MeanStd;
+  /** Mean, per-seed std and the 95 % interval of the mean over the seeds. */
+  accuracy: MeanInterval;
   perSeed: number[];
   /** Per-class accuracy averaged over the runs. */
   perClass: Float64Array;
@@ -38,7 +39,7 @@ export interface NoiseAblationResult {
   zero: Record<AblationTarget, RunAccuracy>;
 }
 
-/** Mean and sample std of the runs' accuracies, and their per-class accuracies averaged class by class. */
+/** Mean, sample std and 95 % interval of the runs' accuracies, and their per-class accuracies averaged class by class. */
 export function aggregateRuns(runs: RunAccuracy[]): SeededAccuracy {
   if (runs.length === 0) throw new Error("aggregateRuns needs at least one run");
   const classes = runs[0].perClass.length;
@@ -46,7 +47,7 @@ export function aggregateRuns(runs: RunAccuracy[]): SeededAccuracy {
   const perClass = new Float64Array(classes);
   for (const r of runs) for (let y = 0; y < classes; y++) perClass[y] += r.perClass[y] / runs.length;
   const perSeed = runs.map((r) => r.accuracy);
-  return { accuracy: meanStd(perSeed), perSeed, perClass };
+  return { accuracy: meanInterval(perSeed), perSeed, perClass };
 }
 
 function score(test: LabelledFeatures, layer: LinearLayer, features = test.features): RunAccuracy {

@@ -1,4 +1,5 @@
 /** Table and chart for notebook 06 (paper Table 8): our noise ablation beside the paper's rows. */
+import type { MeanInterval } from "../method";
 import type { ChartSpec } from "../report/chart";
 import { PAPER, type PaperKey } from "../report/paper";
 import { PAPER_COLUMN, type TableSource } from "../report/table";
@@ -20,20 +21,29 @@ const PAPER_ROWS: Record<string, [PaperKey, PaperKey, PaperKey]> = {
 
 const fmt = (x: number) => (100 * x).toFixed(2);
 
+/** Mean ± per-seed std [95 % interval of the mean], in %; one seed has no spread to show. */
+export function formatInterval(a: MeanInterval): string {
+  return a.n > 1 ? `${fmt(a.mean)} ± ${fmt(a.std)} [${fmt(a.low)}, ${fmt(a.high)}]` : `${fmt(a.mean)} (1 seed)`;
+}
+
+/** Where a paper value (%) falls against our interval of the mean (fractions): inside, above or below it. */
+export function paperVersusInterval(paperPercent: number, a: MeanInterval): "inside" | "above" | "below" | "no interval (1 seed)" {
+  if (a.n < 2) return "no interval (1 seed)";
+  if (paperPercent > 100 * a.high) return "above";
+  if (paperPercent < 100 * a.low) return "below";
+  return "inside";
+}
+
 /**
- * One row per model and condition: accuracy with N(0, 1) noise as mean ± std over seeds, with zeros instead
- * (deterministic), and the paper's value; then the paper's ResNet50 rows, marked as needing ImageNet.
+ * One row per model and condition: accuracy with N(0, 1) noise as mean ± per-seed std with the 95 % interval
+ * of the mean, with zeros instead (deterministic), the paper's value and where it falls against our interval;
+ * then the paper's ResNet50 rows, marked as needing ImageNet.
  */
 export function noiseTable(ablations: ModelAblation[]): TableSource {
   const rows = ablations.flatMap(({ model, result }) => {
     const paper = PAPER_ROWS[model];
-    const noise = [
-      fmt(result.original.accuracy),
-      ...(["influential", "others"] as const).map((t) => {
-        const { mean, std, n } = result.noise[t].accuracy;
-        return n > 1 ? `${fmt(mean)} ± ${fmt(std)}` : `${fmt(mean)} (1 seed)`;
-      }),
-    ];
+    const noised = (["influential", "others"] as const).map((t) => result.noise[t].accuracy);
+    const noise = [fmt(result.original.accuracy), ...noised.map(formatInterval)];
     const zero = [result.original.accuracy, result.zero.influential.accuracy, result.zero.others.accuracy];
     return CONDITIONS.map((condition, i) => [
       model,
@@ -41,6 +51,8 @@ export function noiseTable(ablations: ModelAblation[]): TableSource {
       noise[i],
       100 * zero[i],
       paper ? PAPER[paper[i]].value : null,
+      // The unablated accuracy is deterministic: there is no interval to hold the paper's value against.
+      paper && i > 0 ? paperVersusInterval(PAPER[paper[i]].value, noised[i - 1]) : "",
       paper ? PAPER[paper[i]].source : "",
     ]);
   });
@@ -50,12 +62,37 @@ export function noiseTable(ablations: ModelAblation[]): TableSource {
     "paper only, needs ImageNet",
     null,
     PAPER[key].value,
+    "",
     PAPER[key].source,
   ]);
   return plainTable(
-    ["model", "condition", "ours, N(0,1) noise (%), mean ± std over seeds", "ours, zeros (%)", PAPER_COLUMN, "paper source"],
+    [
+      "model",
+      "condition",
+      "ours, N(0,1) noise (%): mean ± per-seed std [95 % interval of the mean]",
+      "ours, zeros (%)",
+      PAPER_COLUMN,
+      "paper's value vs our 95 % interval",
+      "paper source",
+    ],
     [...rows, ...imagenet],
   );
+}
+
+/** The notebook's conclusion for the models the paper reports: each noised condition against the paper's value. */
+export function noiseConclusion(ablations: ModelAblation[]): string {
+  const parts = ablations.flatMap(({ model, result }) => {
+    const paper = PAPER_ROWS[model];
+    if (!paper) return [];
+    return (["influential", "others"] as const).map((t, i) => {
+      const a = result.noise[t].accuracy;
+      const p = PAPER[paper[i + 1]].value;
+      const where = paperVersusInterval(p, a);
+      const verdict = where === "inside" ? "inside it" : where === "no interval (1 seed)" ? "with no interval to compare (1 seed)" : `${where} it, by ${Math.abs(where === "above" ? p - 100 * a.high : 100 * a.low - p).toFixed(2)} points`;
+      return `${model} ${CONDITIONS[i + 1]}: ours ${formatInterval(a)} % over ${a.n} seeds; the paper's ${p.toFixed(2)} % lies ${verdict}`;
+    });
+  });
+  return parts.join("; ");
 }
 
 /** Per-class accuracy (%) of the three conditions for one model, as grouped bars. */

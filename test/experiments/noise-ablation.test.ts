@@ -68,7 +68,7 @@ describe("runNoiseAblation", () => {
   it("leaves accuracy unchanged with zero spread when S_y holds every feature and the others are noised", () => {
     const r = runNoiseAblation(test, layer, [[0, 1, 2], [0, 1, 2]], [0, 1, 2]);
     expect(r.noise.others.perSeed).toEqual([1, 1, 1]);
-    expect(r.noise.others.accuracy).toEqual({ mean: 1, std: 0, n: 3 });
+    expect(r.noise.others.accuracy).toEqual({ mean: 1, std: 0, n: 3, standardError: 0, level: 0.95, low: 1, high: 1 });
   });
 
   it("needs at least one seed", () => {

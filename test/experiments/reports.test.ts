@@ -1,4 +1,5 @@
-import { noiseTable, perClassNoiseChart } from "../../src/experiments/noise-report";
+import { noiseConclusion, noiseTable, perClassNoiseChart } from "../../src/experiments/noise-report";
+import { meanInterval } from "../../src/method/metrics";
 import type { NoiseAblationResult } from "../../src/experiments/noise-ablation";
 import { diagonalTable, gridHeatmap, headlineFrame } from "../../src/experiments/sweep-report";
 import { sweepCoverage, sweepGrid } from "../../src/experiments/sweep";
@@ -42,9 +43,8 @@ describe("sweep report", () => {
 function result(influential: number[], others: number[]): NoiseAblationResult {
   const run = (accuracy: number) => ({ accuracy, perClass: Float64Array.from([accuracy, accuracy]) });
   const seeded = (values: number[]) => {
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const std = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
-    return { accuracy: { mean, std, n: values.length }, perSeed: values, perClass: Float64Array.from([mean, mean]) };
+    const accuracy = meanInterval(values);
+    return { accuracy, perSeed: values, perClass: Float64Array.from([accuracy.mean, accuracy.mean]) };
   };
   return {
     seeds: influential.map((_, i) => i),
@@ -55,23 +55,30 @@ function result(influential: number[], others: number[]): NoiseAblationResult {
 }
 
 describe("noise report", () => {
-  it("formats mean ± std, marks a single seed, and adds the paper's rows", () => {
-    const table = noiseTable([
-      { model: "resnet20", result: result([0.5, 0.6, 0.7], [0.8, 0.8, 0.8]) },
+  it("formats mean ± std [95 % interval], marks a single seed, places the paper's value against the interval, and adds the paper's rows", () => {
+    const ablations = [
+      { model: "resnet20", result: result([0.5, 0.6, 0.7], [0.8, 0.81, 0.82]) },
       { model: "resnet32", result: result([0.4], [0.85]) },
+    ];
+    const rows = noiseTable(ablations).values as unknown as unknown[][];
+    // 60 ± 10 over 3 seeds: half-width t(0.975, 2) * 10 / sqrt(3) = 24.84; 81 ± 1: 2.48.
+    expect(rows.map((r) => r.slice(0, 6))).toEqual([
+      ["resnet20", "original", "90.00", 90, 91.17, ""],
+      ["resnet20", "influential noised", "60.00 ± 10.00 [35.16, 84.84]", 30, 48.97, "inside"],
+      ["resnet20", "non-influential noised", "81.00 ± 1.00 [78.52, 83.48]", 95, 82.24, "inside"],
+      ["resnet32", "original", "90.00", 90, null, ""],
+      ["resnet32", "influential noised", "40.00 (1 seed)", 30, null, ""],
+      ["resnet32", "non-influential noised", "85.00 (1 seed)", 95, null, ""],
+      ["resnet50 (ImageNet)", "original", "paper only, needs ImageNet", null, 74.55, ""],
+      ["resnet50 (ImageNet)", "influential noised", "paper only, needs ImageNet", null, 12.52, ""],
+      ["resnet50 (ImageNet)", "non-influential noised", "paper only, needs ImageNet", null, 74.4, ""],
     ]);
-    const rows = table.values as unknown as unknown[][];
-    expect(rows.map((r) => r.slice(0, 5))).toEqual([
-      ["resnet20", "original", "90.00", 90, 91.17],
-      ["resnet20", "influential noised", "60.00 ± 10.00", 30, 48.97],
-      ["resnet20", "non-influential noised", "80.00 ± 0.00", 95, 82.24],
-      ["resnet32", "original", "90.00", 90, null],
-      ["resnet32", "influential noised", "40.00 (1 seed)", 30, null],
-      ["resnet32", "non-influential noised", "85.00 (1 seed)", 95, null],
-      ["resnet50 (ImageNet)", "original", "paper only, needs ImageNet", null, 74.55],
-      ["resnet50 (ImageNet)", "influential noised", "paper only, needs ImageNet", null, 12.52],
-      ["resnet50 (ImageNet)", "non-influential noised", "paper only, needs ImageNet", null, 74.4],
-    ]);
+    expect(noiseConclusion(ablations)).toBe(
+      "resnet20 influential noised: ours 60.00 ± 10.00 [35.16, 84.84] % over 3 seeds; the paper's 48.97 % lies inside it; " +
+        "resnet20 non-influential noised: ours 81.00 ± 1.00 [78.52, 83.48] % over 3 seeds; the paper's 82.24 % lies inside it",
+    );
+    const narrow = [{ model: "resnet20", result: result([0.47, 0.475, 0.48], [0.85, 0.851, 0.852]) }];
+    expect(noiseConclusion(narrow)).toMatch(/the paper's 48\.97 % lies above it, by 0\.23 points; .*the paper's 82\.24 % lies below it, by 2\.61 points$/);
   });
 
   it("charts three bars per class", async () => {
