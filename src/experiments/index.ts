@@ -12,3 +12,4 @@ export * from "./retraining-report";
 export * from "./visualization";
 export * from "./visualization-report";
 export * from "./faithfulness";
+export * from "./seed-spread";
