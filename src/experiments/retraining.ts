@@ -107,6 +107,39 @@ export async function saveAndReload(
   return { file, inMemoryAccuracy, reloadedAccuracy, stateDict };
 }
 
+/** Whether two state dicts hold the same tensors bit for bit, and if not how far apart they are. */
+export interface StateDictComparison {
+  identical: boolean;
+  /** Largest |a - b| over every tensor; 0 when identical. */
+  maxAbsDiff: number;
+  /** Names of the tensors that differ, in state-dict order. */
+  differing: string[];
+}
+
+export function compareStateDicts(a: StateDict, b: StateDict): StateDictComparison {
+  const names = [...a.keys()];
+  if (names.length !== b.size || names.some((n) => !b.has(n))) {
+    throw new Error(`the state dicts hold different tensors (${names.length} vs ${b.size}); compare two runs of the same model`);
+  }
+  let maxAbsDiff = 0;
+  const differing: string[] = [];
+  for (const name of names) {
+    const x = a.get(name)!.data;
+    const y = b.get(name)!.data;
+    if (x.length !== y.length) throw new Error(`${name} has ${x.length} values in one state dict and ${y.length} in the other`);
+    let same = true;
+    for (let i = 0; i < x.length; i++) {
+      // -0 and 0 compare equal as numbers but not as the bytes a saved file holds.
+      if (x[i] !== y[i] || Object.is(x[i], -0) !== Object.is(y[i], -0)) {
+        same = false;
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x[i] - y[i]));
+      }
+    }
+    if (!same) differing.push(name);
+  }
+  return { identical: differing.length === 0, maxAbsDiff, differing };
+}
+
 /** Multiply-adds of every convolution for one input image (BatchNorm, ReLU, adds and pooling are not counted). */
 export function backboneMacs(spec: ModelSpec): number {
   const [height, width] = spec.inputShape;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
-import { backboneMacs, findFineTuned, fineTuneImageCount, fineTunedModelPath, measureHeadLatency, saveAndReload, timingBatch } from "../../src/experiments/retraining";
+import { backboneMacs, compareStateDicts, findFineTuned, fineTuneImageCount, fineTunedModelPath, measureHeadLatency, saveAndReload, timingBatch } from "../../src/experiments/retraining";
 import { complexityTable, fineTuneImagesNote, PAPER_HEAD_MACS, retrainingTable, trainingCurveChart } from "../../src/experiments/retraining-report";
 import { CIFAR10_CLASSES, type ImageSet, mulberry32 } from "../../src/data";
 import { fullLogits, influentialSets, macCounts } from "../../src/method";
@@ -226,5 +226,16 @@ describe("finding notebook 04's saved model", () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await saveFineTuned(file, weights, { model: "resnet56", sets: [[1]] });
     expect(() => findFineTuned(run, cache)).toThrow(`${file} holds a fine-tuned resnet56, not resnet20; delete it and re-run notebook 04`);
+  });
+});
+
+describe("comparing two runs' weights", () => {
+  const sd = (values: number[]): StateDict => new Map([["a", { shape: [2], data: Float32Array.from(values.slice(0, 2)) }], ["b", { shape: [1], data: Float32Array.from(values.slice(2)) }]]);
+
+  it("reports bit-identical runs and, otherwise, which tensors differ and by how much", () => {
+    expect(compareStateDicts(sd([1, 2, 3]), sd([1, 2, 3]))).toEqual({ identical: true, maxAbsDiff: 0, differing: [] });
+    expect(compareStateDicts(sd([1, 2, 3]), sd([1, 2.5, 3]))).toEqual({ identical: false, maxAbsDiff: 0.5, differing: ["a"] });
+    expect(compareStateDicts(sd([0, 2, 3]), sd([-0, 2, 3])).differing).toEqual(["a"]);
+    expect(() => compareStateDicts(sd([1, 2, 3]), new Map([["a", { shape: [2], data: new Float32Array(2) }]]))).toThrow("hold different tensors (2 vs 1)");
   });
 });
