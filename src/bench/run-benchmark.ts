@@ -2,6 +2,7 @@
  * `decomp bench`: feature-extraction speed of our engines against PyTorch CPU on the same machine, same
  * checkpoints and same (synthetic) inputs, each side at its best batch size and setting.
  */
+import * as fs from "fs";
 import * as os from "os";
 import * as ort from "onnxruntime-node";
 import * as tf from "@tensorflow/tfjs";
@@ -11,6 +12,7 @@ import { selectBackend } from "../backend";
 import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
+import { modelEntry } from "../models/registry";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
@@ -68,7 +70,29 @@ function bestPerBatch(rounds: BatchTiming[][]): BatchTiming[] {
   return rounds[0].map((t, i) => rounds.reduce((best, r) => (r[i].imagesPerSec > best.imagesPerSec ? r[i] : best), t));
 }
 
+const CHOICES = { torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"] } as const;
+
+/** Every option checked before the first model loads: a typo must not cost the minutes of a benchmark. */
+export function validateBenchOptions(opts: BenchOptions): void {
+  for (const name of opts.models ?? []) modelEntry(name);
+  if (opts.models !== undefined && opts.models.length === 0) throw new Error("--models names no model; give e.g. resnet20,resnet56");
+  for (const [option, allowed] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly string[]][]) {
+    const given = opts[option];
+    if (given === undefined) continue;
+    if (given.length === 0) throw new Error(`${option} is empty; choose from ${allowed.join(", ")}`);
+    for (const v of given) if (!allowed.includes(v)) throw new Error(`${option}: '${v}' is not one of ${allowed.join(", ")}`);
+  }
+  for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
+  }
+  // The default python may be absent on a user's machine: then the bench runs our side only, as before.
+  if (typeof opts.python === "string" && opts.python !== DEFAULT_PYTHON && !fs.existsSync(opts.python)) {
+    throw new Error(`--python ${opts.python} does not exist; install Debian's python3-torch and pass /usr/bin/python3, or 'none' to skip PyTorch`);
+  }
+}
+
 export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport> {
+  validateBenchOptions(opts);
   const models = opts.models ?? ["resnet20", "resnet56"];
   const images = opts.images ?? 10000;
   const batches = opts.batches ?? [32, 64, 128, 256];

@@ -5,7 +5,7 @@ import { resolveCacheDir } from "../artifacts/paths";
 import type { Progress } from "../progress";
 import { decodeBinaryArchive } from "./cifar-binary";
 import { decodeNpmArchive } from "./cifar-npm";
-import { type ImageSet, type Split, SPLIT_SIZES, validateSplit } from "./image-set";
+import { checkSplitName, type ImageSet, type Split, validateSplit } from "./image-set";
 import { readSplitCache, splitCachePath, writeSplitCache } from "./split-cache";
 import { type TarEntry, readTarGz } from "./tar";
 
@@ -35,7 +35,7 @@ async function decodeFrom(source: "binary" | "npm", split: Split, cacheDir: stri
 }
 
 export async function loadCifar10(split: Split, opts: LoadCifar10Options = {}): Promise<ImageSet> {
-  if (!(split in SPLIT_SIZES)) throw new Error(`Unknown CIFAR-10 split "${split}". Known splits: ${Object.keys(SPLIT_SIZES).join(", ")}.`);
+  checkSplitName(split);
   const source = opts.source ?? "auto";
   if (source !== "auto" && !(source in SOURCES)) {
     throw new Error(`Unknown CIFAR-10 source "${source}". Known sources: auto, ${Object.keys(SOURCES).join(", ")}.`);

@@ -23,6 +23,11 @@ export interface ImageSet {
 
 export const SPLIT_SIZES: Record<Split, number> = { train: 50000, test: 10000 };
 
+/** Throws unless `split` names a CIFAR-10 split. */
+export function checkSplitName(split: string): asserts split is Split {
+  if (!Object.prototype.hasOwnProperty.call(SPLIT_SIZES, split)) throw new Error(`Unknown CIFAR-10 split "${split}". Known splits: ${Object.keys(SPLIT_SIZES).join(", ")}.`);
+}
+
 export function makeImageSet(pixels: Uint8Array, labels: Uint8Array): ImageSet {
   if (pixels.length !== labels.length * IMAGE_BYTES) {
     throw new Error(`pixels hold ${pixels.length} bytes but ${labels.length} labels need ${labels.length * IMAGE_BYTES}`);

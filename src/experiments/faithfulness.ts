@@ -4,7 +4,7 @@
  * upsampled to the input; then deletion and insertion curves of the class probability for each map, every
  * perturbed image evaluated in batches on the inference engine.
  */
-import { type ImageBatch, normalise } from "../data";
+import { getNormalisation, type ImageBatch, normalise } from "../data";
 import { IMAGE_BYTES } from "../data/image-set";
 import { deriveSeed } from "../data/prng";
 import {
@@ -108,6 +108,15 @@ export async function faithfulnessCurves(opts: FaithfulnessOptions): Promise<Fai
   if (targets.length !== count || maps.length !== count) throw new Error(`${count} images need as many targets and map sets; got ${targets.length} and ${maps.length}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   pixelsAtStep(0, steps, pixels);
+  getNormalisation(opts.norm);
+  // Every input is checked before the first of the many forward passes.
+  maps.forEach((m, n) => {
+    for (const name of MAP_NAMES) {
+      if (m[name]?.length !== pixels) throw new Error(`image ${n}'s ${name} map has ${m[name]?.length ?? 0} values; the input has ${height} x ${width} pixels`);
+    }
+    const t = targets[n];
+    if (!Number.isInteger(t) || t < 0 || t >= engine.spec.classes) throw new Error(`image ${n}'s class ${t} is outside 0..${engine.spec.classes - 1}`);
+  });
 
   const points = steps + 1;
   const curves = Object.fromEntries(MAP_NAMES.map((m) => [m, { deletion: new Float32Array(count * points), insertion: new Float32Array(count * points) }])) as FaithfulnessCurves["curves"];
@@ -149,7 +158,6 @@ export async function faithfulnessCurves(opts: FaithfulnessOptions): Promise<Fai
     await add(target, MAP_NAMES.flatMap((m) => [[curves[m].deletion, row], [curves[m].insertion, row + steps]] as [Float32Array, number][]), (out) => out.set(image));
     await add(target, MAP_NAMES.flatMap((m) => [[curves[m].deletion, row + steps], [curves[m].insertion, row]] as [Float32Array, number][]), (out) => out.set(blurred));
     for (const m of MAP_NAMES) {
-      if (maps[n][m].length !== pixels) throw new Error(`image ${n}'s ${m} map has ${maps[n][m].length} values; the input has ${height} x ${width} pixels`);
       const order = rankPixels(maps[n][m]);
       for (const kind of KINDS) {
         for (let s = 1; s < steps; s++) {

@@ -52,12 +52,15 @@ function labelled(set: FeatureSet): LabelledFeatures {
 }
 
 export async function loadExperimentData(setup: ExperimentSetup, onProgress?: Progress): Promise<ExperimentData> {
+  // Both sizes are checked before the first, possibly long, extraction.
+  const trainLimit = limitFor("train", setup.trainImages);
+  const testLimit = limitFor("test", setup.testImages);
   const train = await getFeatures({
     model: setup.model,
     split: "train",
     norm: setup.norm,
     augmentSeed: setup.trainAugmentSeed,
-    limit: limitFor("train", setup.trainImages),
+    limit: trainLimit,
     onProgress,
   });
   const test = await getFeatures({
@@ -65,7 +68,7 @@ export async function loadExperimentData(setup: ExperimentSetup, onProgress?: Pr
     split: "test",
     norm: setup.norm,
     augmentSeed: null,
-    limit: limitFor("test", setup.testImages),
+    limit: testLimit,
     onProgress,
   });
   return { setup, train: labelled(train), test: labelled(test), layer: finalLayer(test), sets: { train, test } };

@@ -1,6 +1,8 @@
 /** Penultimate features of a pretrained model on a CIFAR-10 split: computed once, then read from the on-disk cache. */
 import { resolveCacheDir } from "../artifacts";
-import { batchView, loadCifar10, type Split } from "../data";
+import { batchView, getNormalisation, loadCifar10, type Split } from "../data";
+import { checkSplitName } from "../data/image-set";
+import { modelEntry } from "../models/registry";
 import { accuracy, type FeatureMatrix, type LinearLayer, predictFromLogits } from "../method";
 import { createEngine, type EngineChoice } from "../models/engines";
 import { loadPretrained } from "../models/pretrained";
@@ -27,7 +29,22 @@ export interface GetFeaturesOptions {
   refresh?: boolean;
 }
 
+/** Every option of getFeatures checked before a checkpoint, a split or an engine is loaded. */
+export function validateFeatureOptions(opts: GetFeaturesOptions): void {
+  modelEntry(opts.model);
+  checkSplitName(opts.split);
+  getNormalisation(opts.norm ?? "checkpoint");
+  const positive = (name: string, v: number | null | undefined) => {
+    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1)) throw new Error(`${name} must be a positive integer, got ${v}`);
+  };
+  positive("limit", opts.limit);
+  positive("batchSize", opts.batchSize);
+  const seed = opts.augmentSeed;
+  if (seed !== undefined && seed !== null && (!Number.isInteger(seed) || seed < 0)) throw new Error(`augmentSeed must be a non-negative integer or null (plain images), got ${seed}`);
+}
+
 export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet> {
+  validateFeatureOptions(opts);
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const pretrained = await loadPretrained(opts.model, { onProgress: opts.onProgress, cacheDir });
   const key: FeatureSetKey = {

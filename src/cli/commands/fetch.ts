@@ -1,5 +1,5 @@
 /** `decomp fetch`: download (or copy from the mirror) and verify artifacts ahead of time. */
-import { fetchArtifact, loadManifest } from "../../artifacts";
+import { fetchArtifact, findArtifact, loadManifest } from "../../artifacts";
 import { loadCifar10 } from "../../data";
 import { stderrProgress } from "../progress";
 import type { Command } from "../command";
@@ -12,6 +12,8 @@ export const fetchCommand: Command = {
   options: {},
   async run(_values, positionals, ctx) {
     if (positionals.length === 0) throw new Error("Name what to fetch, e.g. 'decomp fetch cifar10'. Run 'decomp fetch --help' for the choices.");
+    // Every name is checked before the first download starts.
+    for (const what of positionals) if (what !== "cifar10" && what !== "checkpoints") findArtifact(what);
     const onProgress = stderrProgress();
     const fetched: Record<string, unknown> = {};
     for (const what of positionals) {

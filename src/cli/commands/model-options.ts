@@ -1,5 +1,6 @@
 /** Options shared by every command that runs a model: which model, which input normalisation, how many images. */
-import { NORMALISATIONS } from "../../data";
+import { getNormalisation, NORMALISATIONS } from "../../data";
+import { modelEntry } from "../../models/registry";
 import { type OptionSpec, type OptionValues, intOption } from "../command";
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
@@ -16,7 +17,10 @@ export interface ModelChoice {
   batchSize?: number;
 }
 
+/** The model options, each checked (known model, known normalisation, ranges) before a command does any work. */
 export function modelChoice(values: OptionValues): ModelChoice {
+  modelEntry(String(values.model));
+  getNormalisation(String(values.norm));
   return {
     model: String(values.model),
     norm: String(values.norm),

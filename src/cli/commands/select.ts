@@ -1,5 +1,6 @@
 /** `decomp select`: Algorithm 1 on the training split, the resulting index map, and its decomposed test accuracy. */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { featureMatrix, finalLayer, getFeatures } from "../../features";
 import { evaluateDecomposed, indexMapToJson, influentialSets, validateK } from "../../method";
 import { modelEntry } from "../../models/registry";
@@ -29,6 +30,7 @@ export const selectCommand: Command = {
     const width = cifarResNetSpec(modelEntry(choice.model).depth).featureWidth;
     validateK("k1", k1, width);
     validateK("k2", k2, width);
+    if (typeof values.out === "string") checkWritable(values.out);
     const train = await getFeatures({ ...choice, split: "train", augmentSeed, onProgress });
     const result = influentialSets(featureMatrix(train), train.labels, { classes: train.classes, k1, k2 });
     const shape = { classes: train.classes, features: train.width };
@@ -61,3 +63,15 @@ export const selectCommand: Command = {
     };
   },
 };
+
+/** --out must name a file in an existing folder: found out now, not after minutes of extraction. */
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--out ${file}: the folder ${dir} does not exist; create it or choose another path`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`--out ${file} is a folder; give a file name such as ${path.join(file, "map.json")}`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new Error(`--out ${file}: the folder ${dir} is not writable`);
+  }
+}

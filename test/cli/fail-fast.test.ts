@@ -1,0 +1,97 @@
+/**
+ * Bad input fails before any work: each case runs against an empty cache and an empty mirror, so a command
+ * that started loading a checkpoint, a split or an engine would write into the cache or fail differently;
+ * the error must name the problem, come back in well under a second and leave the cache untouched.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { makeImageSet } from "../../src/data/image-set";
+import { loadExperimentData } from "../../src/experiments/setup";
+import { augmentSeedSpread } from "../../src/experiments/seed-spread";
+import { getFeatures } from "../../src/features";
+import { fineTune } from "../../src/training";
+import { cifarResNetSpec } from "../../src/models/spec";
+import { runCli } from "./run-cli";
+
+let scratch: string;
+let cache: string;
+const saved = { cache: process.env.DECOMP_CACHE, mirror: process.env.DECOMP_MIRROR };
+
+beforeAll(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-failfast-"));
+  cache = path.join(scratch, "cache");
+  fs.mkdirSync(cache);
+  fs.mkdirSync(path.join(scratch, "mirror"));
+  process.env.DECOMP_CACHE = cache;
+  process.env.DECOMP_MIRROR = path.join(scratch, "mirror");
+  const write = (name: string, text: string) => fs.writeFileSync(path.join(scratch, name), text);
+  write("broken.json", "{ \"0\": [1, 2 ");
+  write("wide.json", JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, c) => [String(c), c === 4 ? [3, 64] : [1, 2]]))));
+  write("short.json", JSON.stringify(Object.fromEntries(Array.from({ length: 9 }, (_, c) => [String(c), [1, 2]]))));
+  write("named.json", JSON.stringify({ airplane: [1], kitten: [2] }));
+});
+afterAll(() => {
+  process.env.DECOMP_CACHE = saved.cache;
+  process.env.DECOMP_MIRROR = saved.mirror;
+  if (saved.cache === undefined) delete process.env.DECOMP_CACHE;
+  if (saved.mirror === undefined) delete process.env.DECOMP_MIRROR;
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const at = (name: string) => path.join(scratch, name);
+
+describe("the CLI refuses bad input before any work", () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ["a missing index map", () => ["eval", "--indices", at("absent.json")], /--indices .*absent\.json: cannot read it \(ENOENT\)/],
+    ["an index map that is not JSON", () => ["eval", "--indices", at("broken.json")], /--indices .*broken\.json: index map is not valid JSON/],
+    ["an index past the feature width", () => ["eval", "--indices", at("wide.json")], /--indices .*wide\.json: .*64/],
+    ["an index map missing a class", () => ["eval", "--indices", at("short.json")], /index map has no entry for class 9; add "9"/],
+    ["an index map with an unknown class name", () => ["eval", "--indices", at("named.json")], /index map key "kitten" is not a class/],
+    ["an unknown model", () => ["eval", "--model", "resnet99"], /unknown model 'resnet99'/],
+    ["an unknown normalisation", () => ["select", "--norm", "imagenet"], /Unknown normalisation "imagenet"/],
+    ["a zero image limit", () => ["eval", "--limit", "0"], /--limit must be an integer in 1\.\.Infinity, got "0"/],
+    ["a batch size out of range", () => ["eval", "--batch-size", "100000"], /--batch-size must be an integer in 1\.\.4096/],
+    ["k1 = 0", () => ["select", "--k1", "0"], /k1 must be an integer in 1\.\.64/],
+    ["a negative augmentation seed", () => ["select", "--augment=-1"], /--augment must be an integer in 0\.\.Infinity/],
+    ["an output folder that does not exist", () => ["select", "--out", at("no/such/dir/map.json")], /--out .*map\.json: the folder .*no\/such\/dir does not exist/],
+    ["an output path that is a folder", () => ["select", "--out", scratch], /--out .* is a folder; give a file name/],
+    ["an unknown artifact among good ones", () => ["fetch", "resnet20", "resnet2O"], /Unknown artifact id "resnet2O"/],
+    ["an unknown bench model", () => ["bench", "--models", "resnet20,resnet99", "--python", "none"], /unknown model 'resnet99'/],
+    ["an unknown PyTorch mode", () => ["bench", "--torch-modes", "jit"], /torchModes: 'jit' is not one of eager, frozen/],
+    ["a python that does not exist", () => ["bench", "--python", at("python9")], /--python .*python9 does not exist/],
+    ["zero bench rounds", () => ["bench", "--rounds", "0"], /--rounds must be an integer in 1\.\.Infinity/],
+    ["a fine-tune epoch past the training set", () => ["bench", "--finetune-epoch", "60000"], /--finetune-epoch must be an integer in 0\.\.50000/],
+  ];
+
+  it.each(cases)("%s", async (_, argv, message) => {
+    const started = performance.now();
+    const { code, stderr } = await runCli(...argv());
+    const ms = performance.now() - started;
+    expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
+    expect(ms).toBeLessThan(1000);
+    expect(fs.readdirSync(cache)).toEqual([]);
+  });
+});
+
+describe("library entry points refuse bad input before any work", () => {
+  const spec = cifarResNetSpec(8);
+  const images = makeImageSet(new Uint8Array(2 * 3072), Uint8Array.from([0, 1]));
+  const cases: [string, () => Promise<unknown>, RegExp][] = [
+    ["getFeatures, unknown model", () => getFeatures({ model: "vgg16", split: "test" }), /unknown model 'vgg16'/],
+    ["getFeatures, unknown split", () => getFeatures({ model: "resnet20", split: "val" as "test" }), /Unknown CIFAR-10 split "val"/],
+    ["getFeatures, unknown normalisation", () => getFeatures({ model: "resnet20", split: "test", norm: "imagenet" }), /Unknown normalisation "imagenet"/],
+    ["getFeatures, fractional limit", () => getFeatures({ model: "resnet20", split: "test", limit: 2.5 }), /limit must be a positive integer, got 2\.5/],
+    ["getFeatures, negative augmentation seed", () => getFeatures({ model: "resnet20", split: "train", augmentSeed: -3 }), /augmentSeed must be a non-negative integer/],
+    ["loadExperimentData, zero test images", () => loadExperimentData({ model: "resnet20", norm: "cifar", trainAugmentSeed: 0, trainImages: 10, testImages: 0 }), /the number of test images must be a positive integer, got 0/],
+    ["augmentSeedSpread, no seeds", () => augmentSeedSpread({ model: "resnet20", norm: "cifar", trainAugmentSeed: 0, trainImages: 10, testImages: 10 }, [], []), /needs at least one seed/],
+    ["fineTune, negative learning rate", () => fineTune({ spec, stateDict: new Map(), sets: [], train: images, test: images, norm: "cifar", lr: -1 }), /lr/],
+  ];
+
+  it.each(cases)("%s", async (_, call, message) => {
+    const started = performance.now();
+    await expect(call()).rejects.toThrow(message);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(fs.readdirSync(cache)).toEqual([]);
+  });
+});
