@@ -9,3 +9,4 @@ export * from "./random";
 export * from "./validate";
 export * from "./maps";
 export * from "./faithfulness";
+export * from "./mutual-info";
