@@ -4,6 +4,7 @@
  * CSG paper's metrics built on it: MIS (mean over channels of the best class's MI) and the L1 density of a
  * gate matrix. Pure functions; one-dimensional neighbour search by sorting.
  */
+import { normalSampler } from "./random";
 import type { FeatureMatrix, Labels } from "./types";
 
 const EULER_GAMMA = 0.5772156649015329;
@@ -119,15 +120,47 @@ export function mutualInfoContinuousDiscrete(c: ArrayLike<number>, d: ArrayLike<
   return Math.max(0, mi);
 }
 
+export interface ChannelMutualInfoOptions {
+  /** Neighbours of the estimator (scikit-learn's default 3). */
+  neighbours?: number;
+  /**
+   * Seed of the tie-breaking jitter, or null for none. mutual_info_classif scales each feature to unit
+   * standard deviation and adds N(0, 1) noise of 1e-10 times its mean magnitude, so the many exact zeros of
+   * ReLU features stop being ties; the estimate then depends on the draw only in the sixth decimal of MIS.
+   * Default 0: MIS as scikit-learn (and so the CSG code) reports it.
+   */
+  jitterSeed?: number | null;
+}
+
+/** One feature column as mutual_info_classif prepares it: unit standard deviation, then the tiny jitter. */
+function jittered(column: Float64Array, noise: () => number): void {
+  const n = column.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += column[i];
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (column[i] - mean) ** 2;
+  const std = Math.sqrt(variance / n);
+  if (std > 0) for (let i = 0; i < n; i++) column[i] /= std;
+  let magnitude = 0;
+  for (let i = 0; i < n; i++) magnitude += Math.abs(column[i]);
+  const scale = 1e-10 * Math.max(1, magnitude / n);
+  for (let i = 0; i < n; i++) column[i] += scale * noise();
+}
+
 /** Per channel and class: MI between the channel's values and the indicator "label = class"; classes x channels. */
-export function channelClassMutualInfo(features: FeatureMatrix, labels: Labels, classes: number, neighbours = 3): Float64Array {
+export function channelClassMutualInfo(features: FeatureMatrix, labels: Labels, classes: number, options: ChannelMutualInfoOptions = {}): Float64Array {
   const { data, rows, cols } = features;
+  const neighbours = options.neighbours ?? 3;
+  const seed = options.jitterSeed === undefined ? 0 : options.jitterSeed;
   if (labels.length !== rows) throw new Error(`${rows} feature rows but ${labels.length} labels`);
+  const noise = seed === null ? null : normalSampler(seed);
   const out = new Float64Array(classes * cols);
   const column = new Float64Array(rows);
   const indicator = new Uint8Array(rows);
   for (let j = 0; j < cols; j++) {
     for (let i = 0; i < rows; i++) column[i] = data[i * cols + j];
+    if (noise !== null) jittered(column, noise);
     for (let y = 0; y < classes; y++) {
       for (let i = 0; i < rows; i++) indicator[i] = labels[i] === y ? 1 : 0;
       out[y * cols + j] = mutualInfoContinuousDiscrete(column, indicator, neighbours);
