@@ -108,7 +108,29 @@ function progressLine(text: string): void {
   if (isTty) process.stdout.write(`\r\x1b[K${text}`);
 }
 
-/** Runs one notebook through scripts/run_notebook.py, showing which cell is running. */
+/**
+ * Which progress redraws a log without a terminal gets: the first and last of each stage, and otherwise one every
+ * `everyMs`, so a long extraction shows it is moving without printing hundreds of lines.
+ */
+export class PlainProgress {
+  private stage = "";
+  private last = -Infinity;
+
+  constructor(private readonly everyMs = 15000) {}
+
+  shouldPrint(text: string, now: number): boolean {
+    const stage = text.split(": ")[0];
+    const finished = / \(100%\)/.test(text);
+    if (stage !== this.stage || finished || now - this.last >= this.everyMs) {
+      this.stage = finished ? "" : stage;
+      this.last = now;
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Runs one notebook through scripts/run_notebook.py, showing which cell is running and its progress display. */
 function executeNotebook(notebook: string, outDir: string, label: string): Promise<NotebookResult> {
   const name = path.basename(notebook, ".ipynb");
   const executed = path.join(outDir, `${name}.ipynb`);
@@ -121,6 +143,7 @@ function executeNotebook(notebook: string, outDir: string, label: string): Promi
   );
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const plainProgress = new PlainProgress();
   let buffered = "";
   let cells = 0;
   let failure: { cell: number; error: string } | undefined;
@@ -133,6 +156,11 @@ function executeNotebook(notebook: string, outDir: string, label: string): Promi
       if (ev.event === "start") cells = ev.cells;
       else if (ev.event === "cell_start") progressLine(`${label} ${name}: running cell ${ev.index + 1}/${cells}`);
       else if (ev.event === "cell" && !isTty) console.log(`${label} ${name}: cell ${ev.index + 1}/${cells} done in ${ev.seconds}s`);
+      else if (ev.event === "progress") {
+        const text = `${label} ${name}: cell ${ev.index + 1}/${cells} · ${ev.text}`;
+        if (isTty) progressLine(text);
+        else if (plainProgress.shouldPrint(ev.text, Date.now())) console.log(text);
+      }
       else if (ev.event === "failed") failure = { cell: ev.cell, error: ev.error };
     }
   });

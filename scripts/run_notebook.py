@@ -2,7 +2,9 @@
 
 Driven by scripts/reproduce.ts. Prints one JSON object per line on stdout so the caller can show progress and
 name the failing cell: {"event": "start", "cells": n}, {"event": "cell", "index": i, "seconds": s},
-then {"event": "done", ...} or {"event": "failed", "cell": i, "source": ..., "error": ...}.
+{"event": "progress", "index": i, "text": ...} whenever a cell's progress display redraws (decomp's
+report.progressDisplay: stage, done/total, rate, time left), then {"event": "done", ...} or
+{"event": "failed", "cell": i, "source": ..., "error": ...}.
 Runs with Debian's python (/usr/bin/python3), which carries nbclient and nbconvert.
 """
 import argparse
@@ -20,6 +22,17 @@ from nbconvert import HTMLExporter
 def emit(**event):
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
+
+
+class ProgressClient(NotebookClient):
+    """Forwards every redraw of a decomp progress display to the caller while the cell still runs."""
+
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") in ("display_data", "update_display_data"):
+            data = msg.get("content", {}).get("data", {})
+            if "decomp-progress" in data.get("text/html", ""):
+                emit(event="progress", index=cell_index, text=data.get("text/plain", ""))
+        return super().process_message(msg, cell, cell_index)
 
 
 def error_text(cell):
@@ -54,7 +67,7 @@ def main():
     def on_cell_executed(cell, cell_index, execute_reply):
         emit(event="cell", index=cell_index, seconds=round(time.time() - started.get(cell_index, time.time()), 2))
 
-    client = NotebookClient(
+    client = ProgressClient(
         nb,
         timeout=args.cell_timeout,
         # nbclient waits 60 s for a new kernel by default; the tslab kernel took longer than that to answer on two

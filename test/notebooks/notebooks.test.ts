@@ -93,6 +93,11 @@ maybe("notebooks through the real kernel (smoke profile)", () => {
     for (const name of NOTEBOOKS) expect(index).toContain(`<a href="${name}.html">${name}</a>`);
   });
 
+  it("shows the notebooks' progress displays in its own output while cells run", () => {
+    // The first notebook extracts features from a cold cache in CI; every stage prints its final redraw at least.
+    expect(run.stdout).toMatch(/^\[\d+\/\d+\] \S+: cell \d+\/\d+ · .+: (\d+)\/\1 (images )?\(100%\)/m);
+  });
+
   it("fails naming the notebook and the failing cell, and only that one", () => {
     expect(run.status).toBe(1);
     const failures = run.stderr.split("\n").filter((l) => l.includes("FAILED"));

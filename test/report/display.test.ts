@@ -46,11 +46,22 @@ describe("report display transport", () => {
     const sent = recordKernel();
     const progress = progressDisplay(60_000);
     for (let done = 0; done <= 10; done++) progress({ stage: "extract", done, total: 10, unit: "images" });
-    expect(sent.map((s) => s.content.data["text/plain"])).toEqual([
-      "extract: 0/10 images (0%)",
-      "extract: 10/10 images (100%)",
-    ]);
+    const shown = sent.map((s) => s.content.data["text/plain"] as string);
+    expect(shown[0]).toBe("extract: 0/10 images (0%)");
+    expect(shown[1]).toMatch(/^extract: 10\/10 images \(100%\)(, [\d.]+ images\/s, \d+s)?$/);
+    expect(shown).toHaveLength(2);
     expect(sent[1].update).toBe(true);
+  });
+
+  it("progress bundle adds the stage's rate and the time left once it has run a while", () => {
+    expect(progressBundle({ stage: "extract", done: 250, total: 1000, unit: "images" }, { seconds: 2 })["text/plain"]).toBe(
+      "extract: 250/1000 images (25%), 125 images/s, 6s left",
+    );
+    expect(progressBundle({ stage: "fine-tune", done: 3, total: 50000, unit: "images" }, { seconds: 0.5 })["text/plain"]).toBe(
+      "fine-tune: 3/50000 images (0%), 6.00 images/s, 2h18m left",
+    );
+    expect(progressBundle({ stage: "s", done: 10, total: 10 }, { seconds: 75 })["text/plain"]).toBe("s: 10/10 (100%), 0.133 items/s, 1m15s");
+    expect(progressBundle({ stage: "s", done: 0, total: 10 }, { seconds: 5 })["text/plain"]).toBe("s: 0/10 (0%)");
   });
 
   it("progress bundle draws a bar at the done fraction", () => {
