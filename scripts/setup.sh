@@ -8,7 +8,7 @@ cd "$ROOT"
 # Debian's python carries Jupyter; the python3 first on PATH may be another one without it.
 PY=/usr/bin/python3
 TSLAB="$ROOT/node_modules/.bin/tslab"
-DEBIAN_PACKAGES=(python3 jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel python3-jupyter-client chromium fonts-liberation)
+DEBIAN_PACKAGES=(python3 jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel python3-jupyter-client jupyter-notebook chromium fonts-liberation)
 
 log() { echo "[setup] $*"; }
 
