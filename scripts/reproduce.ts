@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describeProfile, loadProfile, PROFILE_ENV } from "../src/profile";
-import { SUMMARY_MIME } from "../src/report/notebook";
+import { type Headline, HEADLINES_MIME, SUMMARY_MIME } from "../src/report/notebook";
 import { checkReports, describeCheck, ReportCheck } from "./browser-check";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -23,6 +23,8 @@ export interface NotebookResult {
   ok: boolean;
   seconds: number;
   summary: string;
+  /** The notebook's rows for the index's table of paper tables and figures. */
+  headlines?: Headline[];
   /** Set when a cell failed: its index in the notebook (0-based, markdown cells counted) and the kernel's error. */
   failedCell?: number;
   error?: string;
@@ -91,15 +93,20 @@ function ensureBuilt(): void {
   else if (r.status !== 0) throw new Error(`building dist/ failed (tsc -p tsconfig.build.json exited with ${r.status})`);
 }
 
-function summaryOf(executedPath: string): string {
+/** The executed notebook's one-line summary and its headline rows (the last of each kind it published). */
+function reportedBy(executedPath: string): { summary: string; headlines: Headline[] } {
   const nb = JSON.parse(fs.readFileSync(executedPath, "utf8"));
+  let summary = "";
+  let headlines: Headline[] = [];
   for (const cell of nb.cells) {
     for (const out of cell.outputs ?? []) {
       const s = out.data?.[SUMMARY_MIME]?.summary;
-      if (typeof s === "string") return s;
+      if (typeof s === "string") summary = s;
+      const h = out.data?.[HEADLINES_MIME]?.headlines;
+      if (Array.isArray(h)) headlines = h;
     }
   }
-  return "";
+  return { summary, headlines };
 }
 
 const isTty = Boolean(process.stdout.isTTY);
@@ -169,7 +176,7 @@ function executeNotebook(notebook: string, outDir: string, label: string): Promi
       const seconds = (Date.now() - started) / 1000;
       progressLine("");
       if (code === 0) {
-        resolve({ name, ok: true, seconds, summary: summaryOf(executed) });
+        resolve({ name, ok: true, seconds, ...reportedBy(executed) });
       } else {
         resolve({
           name,
@@ -194,6 +201,27 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** The id nbconvert gives a markdown heading: spaces become dashes, other non-ASCII characters are percent-encoded. */
+export function headingAnchor(heading: string): string {
+  return [...heading.trim().replace(/ /g, "-")].map((ch) => (ch.charCodeAt(0) > 127 ? encodeURIComponent(ch) : ch)).join("");
+}
+
+/** One row per paper table or figure across the notebooks, each linked to the section of the report that shows it. */
+export function headlineRows(results: NotebookResult[]): string {
+  return results
+    .flatMap((r) =>
+      (r.headlines ?? []).map((h) => {
+        const link = `${r.name}.html${h.section ? `#${headingAnchor(h.section)}` : ""}`;
+        const status = h.ours === null ? `paper only: ${h.reason ?? ""}` : "measured";
+        return (
+          `<tr><td>${escapeHtml(h.item)}</td><td>${escapeHtml(h.quantity)}</td><td>${escapeHtml(h.ours ?? "—")}</td>` +
+          `<td>${escapeHtml(h.paper ?? "—")}</td><td>${escapeHtml(status)}</td><td><a href="${escapeHtml(link)}">${escapeHtml(r.name)}</a></td></tr>`
+        );
+      }),
+    )
+    .join("\n");
+}
+
 export function indexHtml(results: NotebookResult[], profileLine: string): string {
   const rows = results
     .map((r) => {
@@ -213,6 +241,12 @@ export function indexHtml(results: NotebookResult[], profileLine: string): strin
 </head><body>
 <h1>decomp: reproduction of Badola et al., "Decomposing the Deep"</h1>
 <p>${escapeHtml(profileLine)}</p>
+<h2>The paper's tables and figures</h2>
+<table class="headlines"><thead><tr><th>paper item</th><th>quantity</th><th>ours</th><th>paper (Badola et al.)</th><th>status</th><th>section</th></tr></thead>
+<tbody>
+${headlineRows(results)}
+</tbody></table>
+<h2>Notebooks</h2>
 <table><thead><tr><th>notebook</th><th>status</th><th>summary</th><th>time</th><th>files</th></tr></thead>
 <tbody>
 ${rows}

@@ -13,4 +13,5 @@ export { OURS_COLUMN, SOURCE_COLUMN, comparisonFrame, paperClaimsFrame } from ".
 export type { ComparisonRow } from "./frames";
 export { PAPER, PAPER_CITATION } from "./paper";
 export type { PaperKey, PaperValue } from "./paper";
-export { SUMMARY_MIME, profileBundle, showBackend, showProfile, showSummary, summaryBundle } from "./notebook";
+export { HEADLINES_MIME, SUMMARY_MIME, headlinesBundle, profileBundle, showBackend, showHeadlines, showProfile, showSummary, summaryBundle } from "./notebook";
+export type { Headline } from "./notebook";

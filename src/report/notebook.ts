@@ -19,6 +19,39 @@ export function showSummary(summary: string): void {
   publish(summaryBundle(summary));
 }
 
+/** Mime type of a notebook's headline rows, one per paper table or figure, collected into reports/index.html. */
+export const HEADLINES_MIME = "application/vnd.decomp.headlines+json";
+
+/** One paper table or figure: our headline number beside the paper's, or why there is none of ours. */
+export interface Headline {
+  /** The paper's table or figure, e.g. "Table 8" or "Fig. 3". */
+  item: string;
+  quantity: string;
+  /** Our number as shown (with its interval where it has one); null when only the paper's exists. */
+  ours: string | null;
+  paper: string | null;
+  /** Why `ours` is missing (what is needed to measure it); required when it is. */
+  reason?: string;
+  /** The notebook heading of the section that shows it, for the index's link. */
+  section?: string;
+}
+
+export function headlinesBundle(rows: Headline[]): MimeBundle {
+  for (const r of rows) if (r.ours === null && !r.reason) throw new Error(`headline "${r.item}: ${r.quantity}" has no number of ours and no reason why`);
+  const cell = (v: string | null | undefined) => `<td style="padding:4px 10px;border-bottom:1px solid #ddd;">${v === null || v === undefined ? "—" : escapeHtml(v)}</td>`;
+  const body = rows.map((r) => `<tr>${[r.item, r.quantity, r.ours, r.paper, r.ours === null ? `paper only: ${r.reason}` : "measured"].map(cell).join("")}</tr>`).join("");
+  const head = ["paper item", "quantity", "ours", "paper (Badola et al.)", "status"].map((h) => `<th style="padding:4px 10px;text-align:left;">${h}</th>`).join("");
+  return {
+    [HEADLINES_MIME]: { headlines: rows },
+    "text/html": `<div class="decomp-table"><table style="border-collapse:collapse;font-family:sans-serif;font-size:13px;"><caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0;">Headline numbers of this notebook (collected into reports/index.html)</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`,
+    "text/plain": rows.map((r) => `${r.item} ${r.quantity}: ours ${r.ours ?? `— (${r.reason})`}, paper ${r.paper ?? "—"}`).join("\n"),
+  };
+}
+
+export function showHeadlines(rows: Headline[]): void {
+  publish(headlinesBundle(rows));
+}
+
 export function profileBundle(profile: Profile): MimeBundle {
   const line = describeProfile(profile);
   return { "text/markdown": `\`${line}\``, "text/plain": line };

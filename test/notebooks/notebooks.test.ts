@@ -91,6 +91,10 @@ maybe("notebooks through the real kernel (smoke profile)", () => {
     }
     const index = fs.readFileSync(path.join(out, "index.html"), "utf8");
     for (const name of NOTEBOOKS) expect(index).toContain(`<a href="${name}.html">${name}</a>`);
+    // The landing table: measured rows beside the paper's, paper-only rows with their reason, section links.
+    expect(index).toMatch(/<td>Fig\. 3<\/td><td>resnet20, A_d at k1 = k2 = 5 \(%\)<\/td><td>[\d.]+<\/td><td>88\.59<\/td><td>measured<\/td><td><a href="02-k1-k2-sweep\.html#Fig\.-3:/);
+    expect(index).toMatch(/<td>Table 8<\/td><td>ResNet50 ImageNet[^<]*<\/td><td>—<\/td><td>74\.55 \/ 12\.52 \/ 74\.40<\/td><td>paper only: needs ImageNet/);
+    expect(index).toContain("<td>Table 1</td>");
   });
 
   it("shows the notebooks' progress displays in its own output while cells run", () => {
