@@ -95,26 +95,31 @@ export function noiseConclusion(ablations: ModelAblation[]): string {
   return parts.join("; ");
 }
 
-/** Per-class accuracy (%) of the three conditions for one model, as grouped bars. */
-export function perClassNoiseChart(ablation: ModelAblation, classNames: readonly string[]): ChartSpec {
-  const { result, model } = ablation;
-  const series: [string, Float64Array][] = [
-    [CONDITIONS[0], result.original.perClass],
-    [CONDITIONS[1], result.noise.influential.perClass],
-    [CONDITIONS[2], result.noise.others.perClass],
-  ];
-  if (series.some(([, v]) => v.length !== classNames.length)) {
-    throw new Error(`got ${classNames.length} class names for ${result.original.perClass.length} classes`);
-  }
-  const values = series.flatMap(([condition, perClass]) =>
-    Array.from(perClass, (acc, y) => ({ className: classNames[y], condition, accuracy: 100 * acc })),
-  );
-  const seeds = result.seeds.length;
+/**
+ * Per-class accuracy (%) of the three conditions, as grouped bars, for every model run; a dropdown (param
+ * `modelPick`, starting at `model`) switches models in the exported report, the static rendering shows `model`.
+ */
+export function perClassNoiseChart(ablations: ModelAblation[], classNames: readonly string[], model = ablations[0]?.model): ChartSpec {
+  if (!ablations.some((a) => a.model === model)) throw new Error(`model "${model}" is not among the ablations run: ${ablations.map((a) => a.model).join(", ")}`);
+  const values = ablations.flatMap(({ model: m, result }) => {
+    const series: [string, Float64Array][] = [
+      [CONDITIONS[0], result.original.perClass],
+      [CONDITIONS[1], result.noise.influential.perClass],
+      [CONDITIONS[2], result.noise.others.perClass],
+    ];
+    if (series.some(([, v]) => v.length !== classNames.length)) {
+      throw new Error(`got ${classNames.length} class names for ${result.original.perClass.length} classes`);
+    }
+    return series.flatMap(([condition, perClass]) => Array.from(perClass, (acc, y) => ({ model: m, className: classNames[y], condition, accuracy: 100 * acc })));
+  });
+  const seeds = ablations.find((a) => a.model === model)!.result.seeds.length;
   return {
-    title: `${model}: per-class accuracy with N(0,1) noise (mean over ${seeds} seed${seeds > 1 ? "s" : ""})`,
+    title: { text: { expr: `modelPick + ': per-class accuracy with N(0,1) noise (mean over ${seeds} seed${seeds > 1 ? "s" : ""})'` } },
     width: 640,
     height: 260,
+    params: [{ name: "modelPick", value: model, bind: { input: "select", options: ablations.map((a) => a.model), name: "model " } }],
     data: { values },
+    transform: [{ filter: "datum.model === modelPick" }],
     mark: "bar",
     encoding: {
       x: { field: "className", type: "nominal", sort: [...classNames], title: null, axis: { labelAngle: -30 } },
@@ -129,6 +134,7 @@ export function perClassNoiseChart(ablation: ModelAblation, classNames: readonly
         title: null,
       },
       tooltip: [
+        { field: "model", type: "nominal" },
         { field: "className", type: "nominal" },
         { field: "condition", type: "nominal" },
         { field: "accuracy", type: "quantitative", format: ".2f" },
@@ -136,3 +142,4 @@ export function perClassNoiseChart(ablation: ModelAblation, classNames: readonly
     },
   };
 }
+

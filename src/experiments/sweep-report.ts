@@ -23,17 +23,22 @@ function influenceLabel(b: HistogramBar): string {
   return b.influential ? "influential" : "other";
 }
 
-/** Fig. 2 for one class: relative frequency of each feature index in the per-instance top-k1 sets, sorted. */
+/**
+ * Fig. 2 for one class: relative frequency of each feature index in the per-instance top-k1 sets, sorted. The
+ * chart carries every class and a dropdown (param `classPick`, starting at `className`), so a reader of the
+ * exported report switches classes without a kernel; the static rendering shows `className`.
+ */
 export function classHistogramChart(bars: HistogramBar[], className: string, k1: number, k2: number): ChartSpec {
-  const values = bars
-    .filter((b) => b.className === className)
-    .map((b) => ({ feature: String(b.feature), rank: b.rank, frequency: b.frequency, set: influenceLabel(b) }));
-  if (values.length === 0) throw new Error(`no histogram bars for class "${className}"; pick one of the dataset's class names`);
+  const classes = [...new Set(bars.map((b) => b.className))];
+  if (!classes.includes(className)) throw new Error(`no histogram bars for class "${className}"; pick one of the dataset's class names`);
+  const values = bars.map((b) => ({ className: b.className, feature: String(b.feature), rank: b.rank, frequency: b.frequency, set: influenceLabel(b) }));
   return {
-    title: `Class "${className}": feature frequency in per-instance top-${k1} sets (top-${k2} highlighted)`,
+    title: { text: { expr: `'Class "' + classPick + '": feature frequency in per-instance top-${k1} sets (top-${k2} highlighted)'` } },
     width: 720,
     height: 220,
+    params: [{ name: "classPick", value: className, bind: { input: "select", options: classes, name: "class " } }],
     data: { values },
+    transform: [{ filter: "datum.className === classPick" }],
     mark: "bar",
     encoding: {
       x: { field: "feature", type: "nominal", sort: { field: "rank", order: "ascending" }, title: "feature index (sorted by frequency)" },
@@ -92,8 +97,28 @@ export function concentrationTable(concentrations: Concentration[], classNames: 
   );
 }
 
+/** The grid's k1 values in ascending order. */
+function gridK1s(grid: SweepGrid): number[] {
+  return [...new Set(grid.cells.map((c) => c.k1))].sort((a, b) => a - b);
+}
+
 function gridValues(grid: SweepGrid) {
-  return grid.cells.map((c) => ({ k1: c.k1, k2: c.k2, A_d: pct(c.decomposedAccuracy), r_A: c.accuracyRatio }));
+  const k1s = gridK1s(grid);
+  return grid.cells.map((c) => ({ k1: c.k1, k1Index: k1s.indexOf(c.k1), k2: c.k2, A_d: pct(c.decomposedAccuracy), r_A: c.accuracyRatio }));
+}
+
+/**
+ * A slider over the grid's k1 values (by position, since they are not evenly spaced) that a chart highlights:
+ * the reader of an exported report picks a k1 without a kernel. Starts at k1 = 5, the paper's choice, if present.
+ */
+function k1Slider(grid: SweepGrid) {
+  const k1s = gridK1s(grid);
+  const start = k1s.indexOf(5);
+  return {
+    name: "k1Pick",
+    value: start >= 0 ? start : 0,
+    bind: { input: "range" as const, min: 0, max: k1s.length - 1, step: 1, name: `k1 (position in ${k1s.join(", ")}) ` },
+  };
 }
 
 /** Fig. 3 as a heatmap over (k1, k2) of A_d (%) or r_A, each cell labelled with its value. */
@@ -105,11 +130,14 @@ export function gridHeatmap(grid: SweepGrid, metric: "A_d" | "r_A", title: strin
     width: 430,
     height: 330,
     data: { values: gridValues(grid) },
+    params: [k1Slider(grid)],
     encoding: { x: { ...axis("k2"), title: "k2 (features kept per class)" }, y: { ...axis("k1"), title: "k1 (top features per instance)" } },
     layer: [
       {
         mark: "rect",
         encoding: {
+          stroke: { condition: { test: "datum.k1Index === k1Pick", value: "#d62728" }, value: null },
+          strokeWidth: { condition: { test: "datum.k1Index === k1Pick", value: 2 }, value: 0 },
           color: { field: metric, type: "quantitative", scale: { scheme: "viridis" }, title: metric === "A_d" ? "A_d (%)" : "r_A" },
           tooltip: [
             { field: "k1", type: "ordinal" },
@@ -138,20 +166,23 @@ export interface ExtraLine {
 
 /** Fig. 3 as lines: A_d (%) against k2, one line per k1 (plus extra lines), with A_f as a dashed reference. */
 export function gridLines(grid: SweepGrid, title: string, extra: ExtraLine[] = []): ChartSpec {
+  // Extra lines have no k1 (index -1) and stay drawn in full whatever the slider picks.
   const values = [
-    ...grid.cells.map((c) => ({ line: `k1 = ${c.k1}`, k2: c.k2, A_d: pct(c.decomposedAccuracy) })),
-    ...extra.flatMap((e) => e.points.map((p) => ({ line: e.label, k2: p.k2, A_d: pct(p.decomposedAccuracy) }))),
+    ...grid.cells.map((c) => ({ line: `k1 = ${c.k1}`, k1Index: gridK1s(grid).indexOf(c.k1), k2: c.k2, A_d: pct(c.decomposedAccuracy) })),
+    ...extra.flatMap((e) => e.points.map((p) => ({ line: e.label, k1Index: -1, k2: p.k2, A_d: pct(p.decomposedAccuracy) }))),
   ];
   const fullLabel = `A_f = ${pct(grid.fullAccuracy).toFixed(2)} % (full layer)`;
   return {
     title,
     width: 620,
     height: 320,
+    params: [k1Slider(grid)],
     layer: [
       {
         data: { values },
         mark: { type: "line", point: true },
         encoding: {
+          opacity: { condition: { test: "datum.k1Index === k1Pick || datum.k1Index < 0", value: 1 }, value: 0.2 },
           x: { field: "k2", type: "ordinal", sort: "ascending", title: "k2 (features kept per class)" },
           y: { field: "A_d", type: "quantitative", title: "A_d (%)", scale: { zero: false } },
           color: { field: "line", type: "nominal", sort: [...new Set(values.map((v) => v.line))], title: null },

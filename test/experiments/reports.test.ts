@@ -1,7 +1,7 @@
 import { noiseConclusion, noiseTable, perClassNoiseChart } from "../../src/experiments/noise-report";
 import { meanInterval } from "../../src/method/metrics";
 import type { NoiseAblationResult } from "../../src/experiments/noise-ablation";
-import { diagonalTable, gridHeatmap, headlineFrame } from "../../src/experiments/sweep-report";
+import { classHistogramChart, diagonalTable, gridHeatmap, gridLines, headlineFrame } from "../../src/experiments/sweep-report";
 import { sweepCoverage, sweepGrid } from "../../src/experiments/sweep";
 import { chartSvg } from "../../src/report/chart";
 import { PAPER_COLUMN } from "../../src/report/table";
@@ -82,10 +82,39 @@ describe("noise report", () => {
   });
 
   it("charts three bars per class", async () => {
-    const spec = perClassNoiseChart({ model: "m", result: result([0.5], [0.8]) }, ["a", "b"]);
+    const ablations = [{ model: "m", result: result([0.5], [0.8]) }, { model: "n", result: result([0.4, 0.45], [0.7, 0.75]) }];
+    const spec = perClassNoiseChart(ablations, ["a", "b"], "n");
+    // Both models travel with the chart (a dropdown picks one); the static rendering draws the chosen one.
+    expect((spec as { data: { values: unknown[] } }).data.values).toHaveLength(12);
+    expect((spec as { params: { value: string; bind: { options: string[] } }[] }).params[0]).toMatchObject({ value: "n", bind: { input: "select", options: ["m", "n"] } });
     const svg = await chartSvg(spec);
     const rects = /<g class="mark-rect role-mark[^"]*"[^>]*>(.*?)<\/g>/.exec(svg);
     expect(rects![1].match(/<path /g)).toHaveLength(6);
-    expect(() => perClassNoiseChart({ model: "m", result: result([0.5], [0.8]) }, ["a"])).toThrow(/1 class names for 2 classes/);
+    expect(svg).toContain("n: per-class accuracy with N(0,1) noise (mean over 2 seeds)");
+    expect(() => perClassNoiseChart(ablations, ["a"])).toThrow(/1 class names for 2 classes/);
+    expect(() => perClassNoiseChart(ablations, ["a", "b"], "z")).toThrow('model "z" is not among the ablations run: m, n');
+  });
+});
+
+describe("charts with controls computed ahead", () => {
+  const bars = ["cat", "dog"].flatMap((className, c) =>
+    Array.from({ length: 4 }, (_, j) => ({ className, classIndex: c, feature: j, rank: c === 0 ? j + 1 : 4 - j, frequency: (c === 0 ? 4 - j : j + 1) / 10, influential: j < 2 })),
+  );
+
+  it("Fig. 2 carries every class with a dropdown and draws the chosen one", async () => {
+    const spec = classHistogramChart(bars, "dog", 5, 2) as unknown as { data: { values: unknown[] }; params: { value: string; bind: { input: string; options: string[] } }[] };
+    expect(spec.data.values).toHaveLength(8);
+    expect(spec.params[0]).toMatchObject({ name: "classPick", value: "dog", bind: { input: "select", options: ["cat", "dog"] } });
+    const svg = await chartSvg(spec as never);
+    expect(svg).toContain('Class "dog": feature frequency in per-instance top-5 sets (top-2 highlighted)');
+    expect(/<g class="mark-rect role-mark[^"]*"[^>]*>(.*?)<\/g>/.exec(svg)![1].match(/<path /g)).toHaveLength(4);
+    expect(() => classHistogramChart(bars, "eel", 5, 2)).toThrow('no histogram bars for class "eel"');
+  });
+
+  it("Fig. 3's heatmap and lines carry a k1 slider that starts at k1 = 5", () => {
+    for (const spec of [gridHeatmap(grid, "A_d", "t"), gridLines(grid, "t")] as unknown as { params: { name: string; value: number; bind: { input: string; max: number } }[] }[]) {
+      const k1s = [...new Set(grid.cells.map((c) => c.k1))].sort((a, b) => a - b);
+      expect(spec.params[0]).toMatchObject({ name: "k1Pick", value: Math.max(0, k1s.indexOf(5)), bind: { input: "range", max: k1s.length - 1 } });
+    }
   });
 });
