@@ -32,6 +32,12 @@ export interface ReportCheck {
   images: number;
   /** Images that declare their natural size, each checked against it. */
   sizedImages: number;
+  /** Charts drawn live by vega-embed (the rest show their static SVG). */
+  liveCharts: number;
+  /** Whether hovering a live chart's mark showed a tooltip; null when the report has no live chart. */
+  tooltip: boolean | null;
+  /** Whether moving a live chart's slider redrew it; null when no chart has a slider. */
+  slider: boolean | null;
   tables: number;
   /** Empty when the report passed. */
   problems: string[];
@@ -39,19 +45,26 @@ export interface ReportCheck {
 
 /** What the page reports about itself; computed in the browser by PAGE_CHECK. */
 interface PageFacts {
-  charts: { marks: number; width: number; height: number }[];
+  /** live: drawn by vega-embed; embedError: why a chart that has a spec fell back to its static SVG. */
+  charts: { marks: number; width: number; height: number; live: boolean; embedError?: string }[];
   /** expected: the natural size a report's image declares (data-expected-width/-height), when it does. */
   images: { width: number; height: number; distinctPixels: number; natural: [number, number]; expected: [number, number] | null }[];
   tables: { rows: number; visible: boolean }[];
 }
 
 // Runs inside the page. Vega's SVG puts every mark in a <g class="mark-..."> group; the frame group holds none.
-const PAGE_CHECK = `(() => {
+const PAGE_CHECK = `(async () => {
+  await (window.__decompCharts || Promise.resolve());
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
-  const charts = [...document.querySelectorAll(".decomp-chart svg")].map((svg) => {
+  const charts = [...document.querySelectorAll(".decomp-chart")].map((chart) => {
+    const prev = chart.previousElementSibling;
+    const live = prev && prev.classList.contains("decomp-vega") && prev.getAttribute("data-ready") === "1";
+    const svg = (live ? prev : chart).querySelector("svg");
+    if (!svg) return { marks: 0, width: 0, height: 0, live };
     const r = svg.getBoundingClientRect();
     const marks = [...svg.querySelectorAll('g[class*="mark-"]:not(.mark-group) > *')].filter(visible).length;
-    return { marks, width: r.width, height: r.height };
+    const embedError = chart.getAttribute("data-embed-error") || undefined;
+    return { marks, width: r.width, height: r.height, live, embedError };
   });
   const images = [...document.querySelectorAll(".jp-OutputArea-output img")].map((img) => {
     const c = document.createElement("canvas");
@@ -77,6 +90,7 @@ const PAGE_CHECK = `(() => {
 export function problemsOf(facts: PageFacts): string[] {
   const problems: string[] = [];
   facts.charts.forEach((c, i) => {
+    if (c.embedError) problems.push(`chart ${i + 1} did not render live (${c.embedError}); its static SVG shows instead`);
     if (c.width === 0 || c.height === 0) problems.push(`chart ${i + 1} has no size on the page`);
     else if (c.marks === 0) problems.push(`chart ${i + 1} draws no marks`);
   });
@@ -170,6 +184,47 @@ function startChromium(userDataDir: string): Promise<{ proc: ChildProcess; wsUrl
   });
 }
 
+// Runs in the page: the centre of the first visible mark of the i-th live chart with tooltips, or null.
+const MARK_CENTRE = (i: number) => `(() => {
+  const live = document.querySelectorAll(".decomp-vega[data-ready][data-tooltip] svg")[${i}];
+  if (!live) return null;
+  const mark = [...live.querySelectorAll('g[class*="mark-"]:not(.mark-group) > path, g[class*="mark-"]:not(.mark-group) > rect')]
+    .find((m) => { const r = m.getBoundingClientRect(); return r.width > 1 && r.height > 1; });
+  if (!mark) return null;
+  mark.scrollIntoView({ block: "center" });
+  const r = mark.getBoundingClientRect();
+  return JSON.stringify({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
+})()`;
+
+// Runs in the page: moves the first slider of a live chart to another stop and reports whether the chart's SVG changed.
+const MOVE_SLIDER = `(async () => {
+  const input = document.querySelector(".decomp-vega input[type=range]");
+  if (!input) return "none";
+  const svg = input.closest(".decomp-vega").querySelector("svg");
+  const before = svg.innerHTML;
+  input.value = String(Number(input.value) === Number(input.min) ? input.max : input.min);
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  await new Promise((r) => setTimeout(r, 500));
+  return svg.innerHTML !== before ? "changed" : "unchanged";
+})()`;
+
+/** Hovers marks of the live charts with tooltips until one shows vega-tooltip's box (up to five), then moves a slider. */
+async function interact(cdp: Cdp, sessionId: string): Promise<{ tooltip: boolean | null; slider: boolean | null }> {
+  let tooltip: boolean | null = null;
+  for (let i = 0; i < 5 && tooltip !== true; i++) {
+    const { result } = await cdp.send("Runtime.evaluate", { expression: MARK_CENTRE(i), returnByValue: true }, sessionId);
+    if (result.value === null || result.value === undefined) break;
+    const { x, y } = JSON.parse(result.value) as { x: number; y: number };
+    await cdp.send("Input.dispatchMouseEvent", { type: "mouseMoved", x, y }, sessionId);
+    await new Promise((r) => setTimeout(r, 400));
+    const shown = await cdp.send("Runtime.evaluate", { expression: `!!document.querySelector("#vg-tooltip-element.visible")`, returnByValue: true }, sessionId);
+    tooltip = shown.result.value === true;
+  }
+  const moved = await cdp.send("Runtime.evaluate", { expression: MOVE_SLIDER, returnByValue: true, awaitPromise: true }, sessionId);
+  const slider = moved.result.value === "none" ? null : moved.result.value === "changed";
+  return { tooltip, slider };
+}
+
 async function checkOne(cdp: Cdp, report: string, screenshot: string): Promise<ReportCheck> {
   const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
   const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
@@ -181,8 +236,9 @@ async function checkOne(cdp: Cdp, report: string, screenshot: string): Promise<R
     const loaded = cdp.waitFor("Page.loadEventFired", sessionId, 60000);
     await cdp.send("Page.navigate", { url: pathToFileURL(report).href }, sessionId);
     await loaded;
-    const { result } = await cdp.send("Runtime.evaluate", { expression: PAGE_CHECK, returnByValue: true }, sessionId);
+    const { result } = await cdp.send("Runtime.evaluate", { expression: PAGE_CHECK, returnByValue: true, awaitPromise: true }, sessionId);
     const facts = JSON.parse(result.value) as PageFacts;
+    const interaction = await interact(cdp, sessionId);
     const metrics = await cdp.send("Page.getLayoutMetrics", {}, sessionId);
     const height = Math.min(Math.ceil(metrics.cssContentSize.height), 12000);
     await cdp.send("Emulation.setDeviceMetricsOverride", { width: 1100, height, deviceScaleFactor: 1, mobile: false }, sessionId);
@@ -194,8 +250,14 @@ async function checkOne(cdp: Cdp, report: string, screenshot: string): Promise<R
       charts: facts.charts.length,
       images: facts.images.length,
       sizedImages: facts.images.filter((im) => im.expected !== null).length,
+      liveCharts: facts.charts.filter((c) => c.live).length,
+      ...interaction,
       tables: facts.tables.length,
-      problems: problemsOf(facts),
+      problems: [
+        ...problemsOf(facts),
+        ...(interaction.tooltip === false ? ["hovering the live charts' marks showed no tooltip"] : []),
+        ...(interaction.slider === false ? ["moving a chart's slider did not redraw it"] : []),
+      ],
     };
   } finally {
     await cdp.send("Target.closeTarget", { targetId });
@@ -235,7 +297,8 @@ export async function checkReports(reports: string[]): Promise<ReportCheck[]> {
 }
 
 export function describeCheck(c: ReportCheck): string {
-  const counts = `${c.charts} chart(s), ${c.images} image(s) (${c.sizedImages} at their declared size), ${c.tables} table(s)`;
+  const live = `${c.liveCharts} live${c.tooltip === null ? "" : `, tooltip ${c.tooltip ? "shown" : "missing"}`}${c.slider === null ? "" : `, slider ${c.slider ? "redraws" : "stuck"}`}`;
+  const counts = `${c.charts} chart(s) (${live}), ${c.images} image(s) (${c.sizedImages} at their declared size), ${c.tables} table(s)`;
   return c.problems.length === 0
     ? `ok   ${path.basename(c.report)}: ${counts}; screenshot ${c.screenshot}`
     : `FAIL ${path.basename(c.report)}: ${c.problems.join("; ")}`;

@@ -13,6 +13,7 @@ import * as path from "path";
 import { describeProfile, loadProfile, PROFILE_ENV } from "../src/profile";
 import { type Headline, HEADLINES_MIME, SUMMARY_MIME } from "../src/report/notebook";
 import { checkReports, describeCheck, ReportCheck } from "./browser-check";
+import { makeReportInteractive } from "./interactive-report";
 
 const ROOT = path.resolve(__dirname, "..");
 const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
@@ -28,7 +29,7 @@ export interface NotebookResult {
   /** Set when a cell failed: its index in the notebook (0-based, markdown cells counted) and the kernel's error. */
   failedCell?: number;
   error?: string;
-  browser?: { ok: boolean; problems: string[]; charts: number; images: number; tables: number };
+  browser?: { ok: boolean; problems: string[]; charts: number; liveCharts: number; tooltip: boolean | null; slider: boolean | null; images: number; tables: number };
 }
 
 interface Options {
@@ -125,11 +126,21 @@ export class PlainProgress {
 
   constructor(private readonly everyMs = 15000) {}
 
+  private finished = "";
+
   shouldPrint(text: string, now: number): boolean {
     const stage = text.split(": ")[0];
-    const finished = / \(100%\)/.test(text);
-    if (stage !== this.stage || finished || now - this.last >= this.everyMs) {
-      this.stage = finished ? "" : stage;
+    if (/ \(100%\)/.test(text)) {
+      // A stage may redraw its final state more than once; one line says it finished.
+      if (this.finished === stage) return false;
+      this.finished = stage;
+      this.stage = "";
+      this.last = now;
+      return true;
+    }
+    this.finished = "";
+    if (stage !== this.stage || now - this.last >= this.everyMs) {
+      this.stage = stage;
       this.last = now;
       return true;
     }
@@ -176,7 +187,12 @@ function executeNotebook(notebook: string, outDir: string, label: string): Promi
       const seconds = (Date.now() - started) / 1000;
       progressLine("");
       if (code === 0) {
-        resolve({ name, ok: true, seconds, ...reportedBy(executed) });
+        try {
+          makeReportInteractive(html, executed);
+          resolve({ name, ok: true, seconds, ...reportedBy(executed) });
+        } catch (err) {
+          resolve({ name, ok: false, seconds, summary: "", error: `the notebook ran, but its report could not be made interactive: ${(err as Error).message}` });
+        }
       } else {
         resolve({
           name,
@@ -269,7 +285,8 @@ function mergeResults(outDir: string, fresh: NotebookResult[]): NotebookResult[]
 }
 
 function attachBrowser(result: NotebookResult, check: ReportCheck): void {
-  result.browser = { ok: check.problems.length === 0, problems: check.problems, charts: check.charts, images: check.images, tables: check.tables };
+  const { problems, charts, liveCharts, tooltip, slider, images, tables } = check;
+  result.browser = { ok: problems.length === 0, problems, charts, liveCharts, tooltip, slider, images, tables };
 }
 
 export async function reproduce(argv: string[]): Promise<number> {
@@ -303,7 +320,7 @@ export async function reproduce(argv: string[]): Promise<number> {
     } catch (err) {
       // The notebooks' own results still count and are written below; every report is marked unchecked.
       const problem = `browser check could not run: ${err instanceof Error ? err.message : String(err)}`;
-      checks = reports.map((report) => ({ report, screenshot: "", charts: 0, images: 0, sizedImages: 0, tables: 0, problems: [problem] }));
+      checks = reports.map((report) => ({ report, screenshot: "", charts: 0, images: 0, sizedImages: 0, liveCharts: 0, tooltip: null, slider: null, tables: 0, problems: [problem] }));
     }
     checks.forEach((c, i) => {
       attachBrowser(results[i], c);

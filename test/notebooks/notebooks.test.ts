@@ -72,7 +72,7 @@ maybe("notebooks through the real kernel (smoke profile)", () => {
 
   it("draws the fixture's chart, image, table and progress in the exported report", () => {
     const r = results.get("display-helpers")!;
-    expect(r.browser).toEqual({ ok: true, problems: [], charts: 1, images: 1, tables: 1 });
+    expect(r.browser).toEqual({ ok: true, problems: [], charts: 1, liveCharts: 1, tooltip: null, slider: null, images: 1, tables: 1 });
     const html = fs.readFileSync(path.join(out, "display-helpers.html"), "utf8");
     expect(html).toContain("fixture loop: 4/4 steps (100%)");
     expect(html).not.toContain("fixture loop: 0/4");
@@ -81,6 +81,18 @@ maybe("notebooks through the real kernel (smoke profile)", () => {
       .find((o: { data?: Record<string, unknown> }) => o.data?.["application/vnd.vegalite.v5+json"]);
     expect(chartOutput.data["application/vnd.vegalite.v5+json"].mark).toEqual({ type: "line", point: true });
     expect([chartOutput.data["text/markdown"]].flat().join("")).toMatch(/^<div class="decomp-chart"><svg .*<\/svg><\/div>$/);
+  });
+
+  it("draws every chart live in the exported reports, offline, with tooltips and a working Fig. 3 slider", () => {
+    for (const name of NOTEBOOKS) {
+      const b = results.get(name)!.browser!;
+      expect({ name, live: b.liveCharts }).toEqual({ name, live: b.charts });
+    }
+    expect(results.get("02-k1-k2-sweep")!.browser).toMatchObject({ tooltip: true, slider: true });
+    const html = fs.readFileSync(path.join(out, "02-k1-k2-sweep.html"), "utf8");
+    // The libraries are inlined once and nothing is fetched from the network.
+    expect(html.match(/<script type="application\/json" id="decomp-vega-specs">/g)).toHaveLength(1);
+    expect(html).not.toMatch(/<script[^>]+src="https?:/);
   });
 
   it("saves a non-blank screenshot per report and an index linking them", () => {

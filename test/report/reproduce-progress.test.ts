@@ -10,6 +10,7 @@ describe("reproduce's progress lines without a terminal", () => {
       ["extract resnet20/train: 9216/50000 images (18%), 1000 images/s, 41s left", 9_000],
       ["extract resnet20/train: 11264/50000 images (23%), 1000 images/s, 39s left", 11_000],
       ["extract resnet20/train: 50000/50000 images (100%), 1000 images/s, 50s", 50_000],
+      ["extract resnet20/train: 50000/50000 images (100%), 999 images/s, 50s", 50_000.5],
       ["extract resnet20/test: 0/10000 images (0%)", 50_001],
     ] as const;
     expect(lines.filter(([text, at]) => p.shouldPrint(text, at)).map(([, at]) => at)).toEqual([0, 11_000, 50_000, 50_001]);
