@@ -188,7 +188,8 @@ function startChromium(userDataDir: string): Promise<{ proc: ChildProcess; wsUrl
 const MARK_CENTRE = (i: number) => `(() => {
   const live = document.querySelectorAll(".decomp-vega[data-ready][data-tooltip] svg")[${i}];
   if (!live) return null;
-  const mark = [...live.querySelectorAll('g[class*="mark-"]:not(.mark-group) > path, g[class*="mark-"]:not(.mark-group) > rect')]
+  // Points and bars: a line's or rule's bounding box centre is usually off the stroke, where no tooltip fires.
+  const mark = [...live.querySelectorAll("g.mark-symbol > path, g.mark-rect > path")]
     .find((m) => { const r = m.getBoundingClientRect(); return r.width > 1 && r.height > 1; });
   if (!mark) return null;
   mark.scrollIntoView({ block: "center" });
