@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserServer, type Page } from "playwright-core";
 import { CHROMIUM } from "./browser-check";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -73,9 +73,21 @@ export function stopProcess(child: ChildProcess | undefined): void {
   }
 }
 
-/** Headless Debian Chromium; playwright gives every launch a fresh temporary profile of its own. */
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"], headless: true });
+export interface LaunchedBrowser {
+  browser: Browser;
+  /** The Chromium process, so a caller can stop it by its id whatever state the connection is in. */
+  process: ChildProcess;
+}
+
+/** Headless Debian Chromium (a fresh temporary profile per launch, made by playwright) and a connection to it. */
+export async function launchBrowser(): Promise<LaunchedBrowser> {
+  const server: BrowserServer = await chromium.launchServer({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"], headless: true });
+  try {
+    return { browser: await chromium.connect(server.wsEndpoint()), process: server.process() };
+  } catch (err) {
+    await server.kill();
+    throw err;
+  }
 }
 
 /** One code cell as the page shows it after a run. */

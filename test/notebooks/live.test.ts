@@ -6,9 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { Browser } from "playwright-core";
 import { CHROMIUM } from "../../scripts/browser-check";
-import { JUPYTER_NOTEBOOK, launchBrowser, type LiveStep, liveWorkflow, type NotebookServer, startNotebookServer, stopProcess } from "../../scripts/live-notebook";
+import { JUPYTER_NOTEBOOK, launchBrowser, type LaunchedBrowser, type LiveStep, liveWorkflow, type NotebookServer, startNotebookServer, stopProcess } from "../../scripts/live-notebook";
 
 const ROOT = path.resolve(__dirname, "../..");
 const SHOTS = path.join(ROOT, "reports", "live");
@@ -26,21 +25,22 @@ const cell = (step: LiveStep, index: number) => step.cells.find((c) => c.index =
 
 maybe("notebooks driven live in Jupyter Notebook and Chromium (smoke profile)", () => {
   let server: NotebookServer | undefined;
-  let browser: Browser | undefined;
+  let chrome: LaunchedBrowser | undefined;
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     server = await startNotebookServer({ ...process.env, DECOMP_PROFILE: "smoke" });
-    browser = await launchBrowser();
+    chrome = await launchBrowser();
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => {});
+  // Both stopped by process id, also when a test failed half-way.
+  afterAll(() => {
+    stopProcess(chrome?.process);
     stopProcess(server?.process);
   });
 
   it("02: run all, edit showClass and k1Show, re-run Fig. 2, restart and run all", async () => {
-    const [runAll, edited, restarted] = await liveWorkflow(browser!, server!, "notebooks/02-k1-k2-sweep.ipynb", {
+    const [runAll, edited, restarted] = await liveWorkflow(chrome!.browser, server!, "notebooks/02-k1-k2-sweep.ipynb", {
       replace: [['const showClass = "cat";', 'const showClass = "ship";'], ["const k1Show = 5;", "const k1Show = 3;"]],
       rerun: [4],
     }, SHOTS);
@@ -59,7 +59,7 @@ maybe("notebooks driven live in Jupyter Notebook and Chromium (smoke profile)", 
   }, 900_000);
 
   it("06: run all, edit the noise seeds, re-run the ablation, its table, chart and summary, restart and run all", async () => {
-    const [runAll, edited, restarted] = await liveWorkflow(browser!, server!, "notebooks/06-noise-ablation.ipynb", {
+    const [runAll, edited, restarted] = await liveWorkflow(chrome!.browser, server!, "notebooks/06-noise-ablation.ipynb", {
       replace: [["const seeds = profile.noiseSeeds;", "const seeds = [0, 1, 2];"]],
       rerun: [2, 3, 5, 6],
     }, SHOTS);
