@@ -2,6 +2,7 @@
 import { type BackendInfo, initBackend } from "../backend";
 import { describeProfile, Profile } from "../profile";
 import { escapeHtml, MimeBundle, publish } from "./display";
+import { PAPER_COLUMN, tableBundle, type TableSource } from "./table";
 
 /** Mime type the reproduce command looks for to put a notebook's one-line summary in reports/index.html. */
 export const SUMMARY_MIME = "application/vnd.decomp.summary+json";
@@ -38,14 +39,11 @@ export interface Headline {
 
 export function headlinesBundle(rows: Headline[]): MimeBundle {
   for (const r of rows) if (r.ours === null && !r.reason) throw new Error(`headline "${r.item}: ${r.quantity}" has no number of ours and no reason why`);
-  const cell = (v: string | null | undefined) => `<td style="padding:4px 10px;border-bottom:1px solid #ddd;">${v === null || v === undefined ? "—" : escapeHtml(v)}</td>`;
-  const body = rows.map((r) => `<tr>${[r.item, r.quantity, r.ours, r.paper, r.ours === null ? `paper only: ${r.reason}` : "measured"].map(cell).join("")}</tr>`).join("");
-  const head = ["paper item", "quantity", "ours", "paper (Badola et al.)", "status"].map((h) => `<th style="padding:4px 10px;text-align:left;">${h}</th>`).join("");
-  return {
-    [HEADLINES_MIME]: { headlines: rows },
-    "text/html": `<div class="decomp-table"><table style="border-collapse:collapse;font-family:sans-serif;font-size:13px;"><caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0;">Headline numbers of this notebook (collected into reports/index.html)</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`,
-    "text/plain": rows.map((r) => `${r.item} ${r.quantity}: ours ${r.ours ?? `— (${r.reason})`}, paper ${r.paper ?? "—"}`).join("\n"),
-  };
+  const source = {
+    columns: ["paper item", "quantity", "ours", PAPER_COLUMN, "status"],
+    values: rows.map((r) => [r.item, r.quantity, r.ours, r.paper, r.ours === null ? `paper only: ${r.reason}` : "measured"]),
+  } as unknown as TableSource;
+  return { [HEADLINES_MIME]: { headlines: rows }, ...tableBundle(source, { caption: "Headline numbers of this notebook (collected into reports/index.html)" }) };
 }
 
 export function showHeadlines(rows: Headline[]): void {
