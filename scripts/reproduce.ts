@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describeProfile, loadProfile, PROFILE_ENV } from "../src/profile";
-import { type Headline, HEADLINES_MIME, SUMMARY_MIME } from "../src/report/notebook";
+import { type Headline, HEADLINES_MIME, headlineStatus, SUMMARY_MIME } from "../src/report/notebook";
 import { checkReports, describeCheck, ReportCheck } from "./browser-check";
 import { makeReportInteractive } from "./interactive-report";
 
@@ -123,10 +123,10 @@ function progressLine(text: string): void {
 export class PlainProgress {
   private stage = "";
   private last = -Infinity;
+  /** The stage whose 100 % line was printed last, so its repeated final redraws are not. */
+  private finished = "";
 
   constructor(private readonly everyMs = 15000) {}
-
-  private finished = "";
 
   shouldPrint(text: string, now: number): boolean {
     const stage = text.split(": ")[0];
@@ -228,10 +228,9 @@ export function headlineRows(results: NotebookResult[]): string {
     .flatMap((r) =>
       (r.headlines ?? []).map((h) => {
         const link = `${r.name}.html${h.section ? `#${headingAnchor(h.section)}` : ""}`;
-        const status = h.ours === null ? `paper only: ${h.reason ?? ""}` : "measured";
         return (
           `<tr><td>${escapeHtml(h.item)}</td><td>${escapeHtml(h.quantity)}</td><td>${escapeHtml(h.ours ?? "—")}</td>` +
-          `<td>${escapeHtml(h.paper ?? "—")}</td><td>${escapeHtml(status)}</td><td><a href="${escapeHtml(link)}">${escapeHtml(r.name)}</a></td></tr>`
+          `<td>${escapeHtml(h.paper ?? "—")}</td><td>${escapeHtml(headlineStatus(h))}</td><td><a href="${escapeHtml(link)}">${escapeHtml(r.name)}</a></td></tr>`
         );
       }),
     )

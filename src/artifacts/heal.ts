@@ -16,20 +16,16 @@ export class CorruptFileError extends Error {
 /** Node's warning type for cache repairs: `process.on("warning")` sees it, `--disable-warning=DecompCacheWarning` silences it. */
 export const CACHE_WARNING = "DecompCacheWarning";
 
-/**
- * Moves a corrupt cache entry to `<file>.corrupt-<time>-<pid>` and warns once; returns where it went, or null
- * when another process moved it first.
- */
-export function moveAside(file: string, reason: string): string | null {
+/** Moves a corrupt cache entry to `<file>.corrupt-<time>-<pid>` and warns once; silent when another process moved it first. */
+function moveAside(file: string, reason: string): void {
   const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`;
   try {
     fs.renameSync(file, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
     throw err;
   }
   process.emitWarning(`${reason}; moved it to ${aside} and recomputing it`, CACHE_WARNING);
-  return aside;
 }
 
 /** Reads a cache entry with `read`; a corrupt one is moved aside and reported as absent (null). */

@@ -4,4 +4,4 @@ export { ArtifactUnavailableError, type Attempt, type FetchOptions, fetchArtifac
 export { sha256File } from "./checksum";
 export { writeFileAtomic } from "./atomic-write";
 export { MANIFEST_PATH, REPO_ROOT, resolveCacheDir, resolveMirrorDir } from "./paths";
-export { CACHE_WARNING, CorruptFileError, moveAside, readOrHeal } from "./heal";
+export { CACHE_WARNING, CorruptFileError, readOrHeal } from "./heal";

@@ -89,12 +89,12 @@ export function mutualInfoContinuousDiscrete(c: ArrayLike<number>, d: ArrayLike<
     const count = members.length;
     if (count < 2) continue;
     const k = Math.min(neighbours, count - 1);
-    const sorted = Float64Array.from(members, (i) => c[i]).sort();
     // scikit-learn searches a group this small by brute force, whose distances come from |x|^2 - 2 x y + |y|^2
     // and differ from |x - y| in the last bit; matching them keeps the radius, and so the counts, identical.
     const brute = k >= Math.floor(count / 2);
+    const sorted = brute ? null : Float64Array.from(members, (i) => c[i]).sort();
     for (const i of members) {
-      radius.set(i, below(brute ? bruteKth(c, members, i, k) : sortedKth(sorted, c[i], k)));
+      radius.set(i, below(sorted === null ? bruteKth(c, members, i, k) : sortedKth(sorted, c[i], k)));
       kept.push(i);
       sumK += digammaInt(k);
       sumLabel += digammaInt(count);

@@ -37,11 +37,16 @@ export interface Headline {
   section?: string;
 }
 
+/** "measured", or "paper only: <why>" for a row without a number of ours. */
+export function headlineStatus(h: Headline): string {
+  return h.ours === null ? `paper only: ${h.reason}` : "measured";
+}
+
 export function headlinesBundle(rows: Headline[]): MimeBundle {
   for (const r of rows) if (r.ours === null && !r.reason) throw new Error(`headline "${r.item}: ${r.quantity}" has no number of ours and no reason why`);
   const source = {
     columns: ["paper item", "quantity", "ours", PAPER_COLUMN, "status"],
-    values: rows.map((r) => [r.item, r.quantity, r.ours, r.paper, r.ours === null ? `paper only: ${r.reason}` : "measured"]),
+    values: rows.map((r) => [r.item, r.quantity, r.ours, r.paper, headlineStatus(r)]),
   } as unknown as TableSource;
   return { [HEADLINES_MIME]: { headlines: rows }, ...tableBundle(source, { caption: "Headline numbers of this notebook (collected into reports/index.html)" }) };
 }
