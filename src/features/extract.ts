@@ -1,6 +1,9 @@
 /** Batched forward passes over an image set, collecting pooled features and logits. */
 import { augmentRange, batchView, type ImageSet, normalise } from "../data";
 import type { ForwardEngine } from "../models/engine";
+import { createEngine } from "../models/engines";
+import type { ModelSpec } from "../models/spec";
+import type { StateDict } from "../torch";
 import { type Progress, silentProgress } from "../progress";
 
 export interface ExtractionOptions {
@@ -36,4 +39,17 @@ export async function runExtraction(engine: ForwardEngine, images: ImageSet, opt
     onProgress({ stage, done: end, total: images.count, unit: "images" });
   }
   return { features, logits };
+}
+
+/**
+ * Features and logits of a model given as weights rather than a cached checkpoint (a run being trained), on
+ * the inference engine createEngine picks (DECOMP_ENGINE); the engine is released afterwards.
+ */
+export async function extractWithWeights(spec: ModelSpec, stateDict: StateDict, images: ImageSet, opts: ExtractionOptions): Promise<Extracted> {
+  const engine = await createEngine(spec, stateDict);
+  try {
+    return await runExtraction(engine, images, opts);
+  } finally {
+    engine.dispose();
+  }
 }

@@ -10,3 +10,4 @@ export * from "./validate";
 export * from "./maps";
 export * from "./faithfulness";
 export * from "./mutual-info";
+export * from "./gates";

@@ -4,19 +4,18 @@
  * augmented, shuffled CIFAR batches. A checkpoint is written atomically after each epoch and picked up again
  * by a later call with the same configuration, so an interrupted run resumes where its last epoch ended.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
-import { type ImageSet, deriveSeed, mulberry32, normalise, augmentationFor, padCropFlip, AUGMENT_PAD } from "../data";
-import { runExtraction } from "../features/extract";
+import { type ImageSet, deriveSeed, normalise } from "../data";
+import { extractWithWeights } from "../features/extract";
 import { accuracy, type IndexSets, predictFromLogits } from "../method";
-import { createEngine } from "../models/engines";
 import type { ModelSpec } from "../models/spec";
 import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
-import { batchNormLayers, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
+import { batchNormLayers, decomposedStateDict, headMask, trainableNames } from "./params";
+import { applyBatchStats, augmentedBatch, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 import { createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
@@ -93,54 +92,14 @@ interface CheckpointMeta {
   history: FineTuneHistory;
 }
 
-function hashBytes(hash: ReturnType<typeof createHash>, a: Float32Array | Uint8Array): void {
-  hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-}
-
 /** Everything that changes the trajectory, hashed; the epoch count is not in it, so more epochs extend a run. */
 function configurationKey(o: FineTuneOptions, batchSize: number, lr: number, seed: number): string {
-  const hash = createHash("sha256");
-  hash.update(JSON.stringify({ v: 1, model: o.spec.name, norm: o.norm, batchSize, lr, seed, adam: ADAM_DEFAULTS, sets: o.sets, train: o.train.count, test: o.test.count }));
-  for (const [name, t] of o.stateDict) {
-    hash.update(name);
-    hashBytes(hash, t.data);
-  }
-  for (const set of [o.train, o.test]) {
-    hashBytes(hash, set.pixels);
-    hashBytes(hash, set.labels);
-  }
-  return hash.digest("hex");
+  const description = { v: 1, model: o.spec.name, norm: o.norm, batchSize, lr, seed, adam: ADAM_DEFAULTS, sets: o.sets, train: o.train.count, test: o.test.count };
+  return runKey(description, o.stateDict, [o.train, o.test]);
 }
 
 export function fineTuneCheckpointPath(cacheDir: string, model: string, key: string): string {
   return path.join(cacheDir, "retrain", `${model}-${key.slice(0, 16)}.ckpt`);
-}
-
-/** A seeded permutation of 0..n-1 (Fisher-Yates). */
-function shuffledOrder(n: number, seed: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const rng = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
-}
-
-/**
- * Augmented pixels of the images at `indices`, written into `out` (indices.length images long); each image's
- * crop and flip depend only on (seed, its index).
- */
-function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number, out: Uint8Array): Uint8Array {
-  const bytes = set.height * set.width * set.channels;
-  const shape = { height: set.height, width: set.width, channels: set.channels };
-  indices.forEach((index, k) => {
-    padCropFlip(set.pixels.subarray(index * bytes, (index + 1) * bytes), out.subarray(k * bytes, (k + 1) * bytes), shape, AUGMENT_PAD, augmentationFor(seed, index));
-  });
-  return out;
 }
 
 /**
@@ -149,13 +108,8 @@ function augmentedBatch(set: ImageSet, indices: Uint32Array, seed: number, out: 
  * it would cost more than a minute per epoch.
  */
 export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
-  const engine = await createEngine(spec, stateDict);
-  try {
-    const { logits } = await runExtraction(engine, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
-    return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
-  } finally {
-    engine.dispose();
-  }
+  const { logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
+  return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
 }
 
 function checkOptions(o: FineTuneOptions, epochs: number, batchSize: number, lr: number): void {
@@ -221,15 +175,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
         const labels = Array.from(indices, (i) => train.labels[i]);
         const step = await engine.step(stateDict, images, labels, count);
         adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });
-        for (const bn of bnLayers) {
-          const s = step.batchStats.get(bn.param);
-          const mean = stateDict.get(`${bn.param}.running_mean`);
-          const variance = stateDict.get(`${bn.param}.running_var`);
-          if (s === undefined || mean === undefined || variance === undefined) throw new Error(`no running statistics for ${bn.param}`);
-          updateRunningStats(mean.data, variance.data, s.mean, s.variance, s.count);
-          const tracked = stateDict.get(`${bn.param}.num_batches_tracked`);
-          if (tracked !== undefined) tracked.data[0] += 1;
-        }
+        applyBatchStats(bnLayers, stateDict, step);
         batch++;
         lossSum += step.loss * count;
         correctSum += step.correct;
@@ -248,7 +194,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       const seconds = (Date.now() - started) / 1000;
       history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds, engine: engine.name, engineSettings: engine.settings?.() });
       history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
-      await writeTensorFile(checkpointPath, checkpointTensors(stateDict, adam, names), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
+      await writeTensorFile(checkpointPath, checkpointTensors(stateDict, { [OPTIMISER]: adam }), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
     }
   } finally {
     engine.dispose();
@@ -256,36 +202,17 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   return { stateDict, history, checkpointPath, resumedEpochs };
 }
 
-const PARAM = "param:";
-const MOMENT1 = "adam.m:";
-const MOMENT2 = "adam.v:";
-
-function checkpointTensors(stateDict: StateDict, adam: AdamState, names: string[]): StateDict {
-  const out: StateDict = new Map();
-  for (const [name, t] of stateDict) out.set(PARAM + name, t);
-  for (const name of names) {
-    const shape = (stateDict.get(name) as { shape: number[] }).shape;
-    out.set(MOMENT1 + name, { shape, data: adam.m.get(name) as Float32Array });
-    out.set(MOMENT2 + name, { shape, data: adam.v.get(name) as Float32Array });
-  }
-  return out;
-}
+/** The checkpoint's label for the optimiser's moments ("adam.m:<name>", "adam.v:<name>"). */
+const OPTIMISER = "adam";
 
 function loadCheckpoint(file: string, key: string, names: string[]): { stateDict: StateDict; adam: AdamState; history: FineTuneHistory; epochsDone: number } {
   const { tensors, meta } = readTensorFile<CheckpointMeta>(file);
   if (meta.key !== key) throw new Error(`${file} belongs to another configuration; delete it or pass resume: false`);
-  const stateDict: StateDict = new Map();
-  const adam: AdamState = { step: meta.adamStep, m: new Map(), v: new Map() };
-  for (const [name, t] of tensors) {
-    // Own copies: the decoded arrays share one buffer, and training mutates them in place.
-    const data = new Float32Array(t.data);
-    if (name.startsWith(PARAM)) stateDict.set(name.slice(PARAM.length), { shape: t.shape, data });
-    else if (name.startsWith(MOMENT1)) adam.m.set(name.slice(MOMENT1.length), data);
-    else if (name.startsWith(MOMENT2)) adam.v.set(name.slice(MOMENT2.length), data);
-  }
-  const missing = names.filter((n) => !stateDict.has(n) || !adam.m.has(n) || !adam.v.has(n));
+  const { stateDict, moments } = unpackCheckpoint(tensors, [OPTIMISER]);
+  const { m, v } = moments.get(OPTIMISER)!;
+  const missing = names.filter((n) => !stateDict.has(n) || !m.has(n) || !v.has(n));
   if (missing.length > 0) throw new CorruptFileError(`${file} lacks ${missing.slice(0, 4).join(", ")}`);
-  return { stateDict, adam, history: meta.history, epochsDone: meta.epochsDone };
+  return { stateDict, adam: { step: meta.adamStep, m, v }, history: meta.history, epochsDone: meta.epochsDone };
 }
 
 export interface SavedModelMeta {

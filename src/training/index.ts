@@ -19,5 +19,31 @@ export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunni
 export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 export { type BatchStats, type TrainStepResult, batchNormTrain, maskedHeadLogits, maskedLinear, tfjsTrainStep } from "./tfjs-train-step";
 export { activationShapes, exportTrainingGraph } from "./onnx-train-graph";
-export { type TrainEngine, type TrainEngineChoice, TRAIN_ENGINE_CHOICES, createTrainEngine, trainEngineFromEnv } from "./train-engine";
+export { type TrainEngine, type TrainEngineChoice, type TrainEngineOptions, TRAIN_ENGINE_CHOICES, createTrainEngine, trainEngineFromEnv } from "./train-engine";
 export { conv2dFilterGradient, conv2dInputGradient, registerTrainingKernels } from "./wasm-kernels";
+export {
+  type CsgEpochLog,
+  type CsgHistory,
+  type CsgHyperparameters,
+  type CsgOptimiser,
+  type CsgOptions,
+  type CsgPath,
+  type CsgResult,
+  type CsgStart,
+  type LearnableModules,
+  type SavedCsgMeta,
+  type CsgStepResult,
+  csgCheckpointPath,
+  csgStep,
+  csgDefaults,
+  isCsgEpoch,
+  learnableNames,
+  loadCsg,
+  parameterModules,
+  pathLr,
+  resolveCsgOptions,
+  saveCsg,
+  trainCsg,
+} from "./csg";
+export { initialStateDict } from "./init";
+export { SGD_DEFAULTS, type SgdOptions, sgdStep } from "./sgd";

@@ -15,6 +15,9 @@ export const TRAIN_IO = {
   images: "images",
   onehot: "onehot",
   mask: "mask",
+  /** Gated graphs only: each image's gate row G[y] over the pooled features, [N, features]. */
+  gate: "gate",
+  gateGrad: "grad:gate",
   loss: "loss",
   grad: (param: string) => `grad:${param}`,
   batchMean: (bn: string) => `batch_mean:${bn}`,
@@ -32,6 +35,11 @@ export interface TrainingGraphOptions {
    * channel counts fill whole blocks then run on them. null or absent: plain ONNX Conv everywhere.
    */
   nchwcBlock?: number | null;
+  /**
+   * Multiply the pooled features by a per-image gate row (input TRAIN_IO.gate) before the head, and return the
+   * loss's gradient with respect to those rows (TRAIN_IO.gateGrad): the class-specific gates' CSG path.
+   */
+  gated?: boolean;
 }
 
 class GraphBuilder {
@@ -358,6 +366,9 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
   const paramShapes = trainingParamShapes(spec);
   const outputs: OnnxValueInfo[] = [];
   const float = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, elemType: OnnxDataType.FLOAT, shape });
+  const gated = options.gated ?? false;
+  /** What the head reads: the pooled features, gated or not. */
+  let headInput: string | undefined;
 
   // Forward. The graph input is NHWC like every engine's; NCHW inside for ONNX Runtime's convolutions.
   g.op("Transpose", [TRAIN_IO.images], { perm: [0, 3, 1, 2] }, spec.input);
@@ -404,11 +415,14 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
       case "globalAvgPool": {
         g.op("Flatten", [g.op("GlobalAveragePool", [l.input])], { axis: 1 }, l.output);
         features = l.output;
+        // A per-channel gate commutes with the average pool, so gating the pooled features is the CSG path.
+        headInput = gated ? g.op("Mul", [features, TRAIN_IO.gate]) : features;
         break;
       }
       case "linear": {
+        if (l.input !== features || headInput === undefined) throw new Error(`${spec.name}: the final linear layer must read the global average pool`);
         maskedWeight = g.op("Mul", [`${l.param}.weight`, TRAIN_IO.mask]);
-        g.op("Gemm", [l.input, maskedWeight, `${l.param}.bias`], { transB: 1 }, l.output);
+        g.op("Gemm", [headInput, maskedWeight, `${l.param}.bias`], { transB: 1 }, l.output);
         break;
       }
     }
@@ -438,9 +452,15 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
     const dy = g.sum(terms);
     switch (l.op) {
       case "linear": {
-        paramGrad(headWeightName(spec), g.op("Mul", [g.op("Gemm", [dy, l.input], { transA: 1 }), TRAIN_IO.mask]));
+        paramGrad(headWeightName(spec), g.op("Mul", [g.op("Gemm", [dy, headInput as string], { transA: 1 }), TRAIN_IO.mask]));
         paramGrad(headBiasName(spec), g.op("ReduceSum", [dy, g.ints([0])], { keepdims: 0 }));
-        addGrad(l.input, g.op("MatMul", [dy, maskedWeight]));
+        const dHeadInput = g.op("MatMul", [dy, maskedWeight]);
+        if (gated) {
+          g.op("Mul", [dHeadInput, l.input], undefined, TRAIN_IO.gateGrad);
+          addGrad(l.input, g.op("Mul", [dHeadInput, TRAIN_IO.gate]));
+        } else {
+          addGrad(l.input, dHeadInput);
+        }
         break;
       }
       case "globalAvgPool": {
@@ -499,10 +519,12 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
     float(TRAIN_IO.images, [BATCH, h, w, c]),
     float(TRAIN_IO.onehot, [BATCH, spec.classes]),
     float(TRAIN_IO.mask, [spec.classes, spec.featureWidth]),
+    ...(gated ? [float(TRAIN_IO.gate, [BATCH, spec.featureWidth])] : []),
     ...names.map((n) => float(n, paramShapes.get(n) as number[])),
   ];
   outputs.unshift(float(TRAIN_IO.loss, []), float(spec.outputs.logits, [BATCH, spec.classes]));
   outputs.push(...names.map((n) => float(TRAIN_IO.grad(n), paramShapes.get(n) as number[])));
+  if (gated) outputs.push(float(TRAIN_IO.gateGrad, [BATCH, spec.featureWidth]));
   return encodeOnnxModel({
     producerName: "decomp",
     producerVersion: "0.1.0",

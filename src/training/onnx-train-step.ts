@@ -9,7 +9,7 @@ import type { StateDict } from "../torch";
 import { activationShapes, exportTrainingGraph, type Shape, TRAIN_IO, trainingParamShapes } from "./onnx-train-graph";
 import { batchNormLayers, trainableNames } from "./params";
 import { FasterChoice } from "./faster-choice";
-import type { TrainEngine } from "./train-engine";
+import { checkGate, type TrainEngine } from "./train-engine";
 import type { BatchStats, TrainStepResult } from "./tfjs-train-step";
 
 export interface OnnxTrainOptions {
@@ -24,6 +24,8 @@ export interface OnnxTrainOptions {
    * with one other busy process on the cores.
    */
   spinning?: boolean | "auto";
+  /** Build the CSG path's graph: gate rows in, their gradient out (see TrainingGraphOptions.gated). */
+  gated?: boolean;
 }
 
 /** One opened copy of the training graph and whether its threads spin. */
@@ -43,7 +45,7 @@ class OnnxTrainEngine implements TrainEngine {
   /** FasterChoice's step counts at the previous settings() call. */
   private reported: number[];
 
-  constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array) {
+  constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array, private readonly gated: boolean) {
     this.sessions = sessions;
     this.choice = new FasterChoice(sessions.length);
     this.reported = this.choice.counts();
@@ -62,7 +64,7 @@ class OnnxTrainEngine implements TrainEngine {
     return `intra-op spinning in ${spun} of ${steps} steps`;
   }
 
-  async step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number): Promise<TrainStepResult> {
+  async step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number, gate?: Float32Array): Promise<TrainStepResult> {
     if (!this.sessions) throw new Error("ONNX training engine was disposed; create a new one with createTrainEngine");
     const { spec } = this;
     const [h, w, c] = spec.inputShape;
@@ -79,6 +81,8 @@ class OnnxTrainEngine implements TrainEngine {
       [TRAIN_IO.onehot]: new ort.Tensor("float32", onehot, [count, spec.classes]),
       [TRAIN_IO.mask]: this.mask,
     };
+    const gateRows = checkGate(spec, this.gated, gate, count);
+    if (gateRows !== undefined) feeds[TRAIN_IO.gate] = new ort.Tensor("float32", gateRows, [count, spec.featureWidth]);
     for (const name of this.names) {
       const t = stateDict.get(name);
       if (t === undefined) throw new Error(`state dict has no '${name}' (needed to train ${spec.name})`);
@@ -101,8 +105,9 @@ class OnnxTrainEngine implements TrainEngine {
       batchStats.set(bn.param, { mean: read(TRAIN_IO.batchMean(bn.param)), variance: read(TRAIN_IO.batchVar(bn.param)), count: count * bh * bw });
     }
     const loss = (out[TRAIN_IO.loss].data as Float32Array)[0];
+    const gateGrad = this.gated ? read(TRAIN_IO.gateGrad) : undefined;
     for (const t of Object.values(out)) t.dispose();
-    return { loss, correct, grads, batchStats };
+    return { loss, correct, grads, batchStats, gateGrad };
   }
 
   dispose(): void {
@@ -114,11 +119,12 @@ class OnnxTrainEngine implements TrainEngine {
 /** Generate the training graph of `spec` and open it in an ONNX Runtime CPU session; `mask` is the head mask. */
 export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array, options: OnnxTrainOptions = {}): Promise<TrainEngine> {
   const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
-  const bytes = exportTrainingGraph(spec, { nchwcBlock });
+  const gated = options.gated ?? false;
+  const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
   const threads = options.intraOpThreads ?? availableParallelism();
   const spinning = options.spinning ?? "auto";
   const modes = spinning === "auto" ? [false, true] : [spinning];
   const sessions: TrainSession[] = [];
   for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
-  return new OnnxTrainEngine(spec, sessions, mask);
+  return new OnnxTrainEngine(spec, sessions, mask, gated);
 }

@@ -24,6 +24,8 @@ export interface TrainStepResult {
   grads: Map<string, Float32Array>;
   /** Per BatchNorm layer (by state-dict prefix). */
   batchStats: Map<string, BatchStats>;
+  /** Gated steps only: d loss / d gate row of each image, count x features. */
+  gateGrad?: Float32Array;
 }
 
 /** logits = f (W * mask)^T + b: the decomposed layer as a masked full layer. */
@@ -62,7 +64,8 @@ function checkStride(spec: ModelSpec): void {
 
 /**
  * Forward + backward of one batch (already normalised NHWC images). `mask` is the classes x features 0/1
- * head mask; pass all ones for an ordinary full head.
+ * head mask; pass all ones for an ordinary full head. With `gate` (count x features) the pooled features are
+ * multiplied by each image's gate row before the head, and the gradient of those rows comes back as gateGrad.
  */
 export function tfjsTrainStep(
   spec: ModelSpec,
@@ -71,6 +74,7 @@ export function tfjsTrainStep(
   images: Float32Array,
   labels: ArrayLike<number>,
   count: number,
+  gate?: Float32Array,
 ): TrainStepResult {
   checkStride(spec);
   const [h, w, c] = spec.inputShape;
@@ -91,9 +95,11 @@ export function tfjsTrainStep(
     const input = tf.tensor4d(images, [count, h, w, c]);
     const onehot = tf.oneHot(tf.tensor1d(Array.from(labels), "int32"), spec.classes);
     const maskT = tf.tensor2d(mask, [spec.classes, spec.featureWidth]);
+    if (gate !== undefined) paramTensors.push(tf.tensor2d(gate, [count, spec.featureWidth]));
 
     const lossOf = (...params: tf.Tensor[]): tf.Scalar => {
       const p = (name: string) => params[byName.get(name) as number];
+      const gateT = gate === undefined ? undefined : (params[names.length] as tf.Tensor2D);
       const live = new Map<TensorName, tf.Tensor>([[spec.input, input]]);
       const read = (name: TensorName) => live.get(name) as tf.Tensor;
       for (const layer of spec.layers) {
@@ -121,9 +127,11 @@ export function tfjsTrainStep(
           case "shortcutA":
             live.set(layer.output, shortcutA(read(layer.input) as tf.Tensor4D, layer.stride, layer.padChannelsEachSide));
             break;
-          case "globalAvgPool":
-            live.set(layer.output, tf.mean(read(layer.input), [1, 2]));
+          case "globalAvgPool": {
+            const pooled = tf.mean(read(layer.input), [1, 2]);
+            live.set(layer.output, gateT === undefined ? pooled : tf.mul(pooled, gateT));
             break;
+          }
           case "linear":
             live.set(layer.output, maskedLinear(read(layer.input) as tf.Tensor2D, p(`${layer.param}.weight`) as tf.Tensor2D, maskT, p(`${layer.param}.bias`) as tf.Tensor1D));
             break;
@@ -141,6 +149,7 @@ export function tfjsTrainStep(
     const loss = value.dataSync()[0];
     const gradMap = new Map<string, Float32Array>();
     names.forEach((name, i) => gradMap.set(name, grads[i].dataSync() as Float32Array));
+    const gateGrad = gate === undefined ? undefined : (grads[names.length].dataSync() as Float32Array);
     const logits = (logitsKept as tf.Tensor2D).dataSync();
     let correct = 0;
     for (let i = 0; i < count; i++) {
@@ -152,7 +161,7 @@ export function tfjsTrainStep(
     for (const [param, s] of statTensors) {
       batchStats.set(param, { mean: s.mean.dataSync() as Float32Array, variance: s.variance.dataSync() as Float32Array, count: s.count });
     }
-    return { loss, correct, grads: gradMap, batchStats };
+    return { loss, correct, grads: gradMap, batchStats, gateGrad };
   } finally {
     tf.dispose([value, ...grads, ...kept]);
   }

@@ -19,7 +19,11 @@ export interface TrainEngine {
    * its threads spun; absent if it chooses none.
    */
   settings?(): string;
-  step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number): Promise<TrainStepResult>;
+  /**
+   * One forward and backward pass. `gate` (count x features) is each image's gate row; an engine created with
+   * `gated` requires it and returns its gradient as `gateGrad`, any other engine refuses it.
+   */
+  step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number, gate?: Float32Array): Promise<TrainStepResult>;
   dispose(): void;
 }
 
@@ -35,33 +39,55 @@ export function trainEngineFromEnv(env: Record<string, string | undefined> = pro
   return raw as TrainEngineChoice;
 }
 
+export interface TrainEngineOptions {
+  /** The CSG path: pooled features times a per-image gate row, whose gradient the step returns. */
+  gated?: boolean;
+}
+
 /** The training step on the active TF.js backend (tfjsTrainStep). */
-function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array): TrainEngine {
+function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): TrainEngine {
   const backend = tf.getBackend();
   // Neither TF.js backend without native bindings can train a convolution at a usable speed on its own.
   if (backend === "wasm" || backend === "cpu") registerTrainingKernels(backend);
   return {
     name: `tfjs/${backend}`,
-    step: async (stateDict, images, labels, count) => tfjsTrainStep(spec, stateDict, mask, images, labels, count),
+    step: async (stateDict, images, labels, count, gate) => tfjsTrainStep(spec, stateDict, mask, images, labels, count, checkGate(spec, gated, gate, count)),
     dispose: () => {},
   };
 }
 
-async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array): Promise<TrainEngine> {
+/** The gate rows a step was given, checked against what its engine was built for. */
+export function checkGate(spec: ModelSpec, gated: boolean, gate: Float32Array | undefined, count: number): Float32Array | undefined {
+  if (!gated) {
+    if (gate !== undefined) throw new Error(`this training engine was created without gates; create it with { gated: true } to pass gate rows`);
+    return undefined;
+  }
+  if (gate === undefined) throw new Error(`this gated training engine needs each image's gate row (${count} x ${spec.featureWidth} values)`);
+  if (gate.length !== count * spec.featureWidth) throw new Error(`gate rows: expected ${count} x ${spec.featureWidth} values, got ${gate.length}`);
+  return gate;
+}
+
+async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): Promise<TrainEngine> {
   // Loaded lazily: a platform without ONNX Runtime's binary must still train on TF.js.
   const { createOnnxTrainEngine } = await import("./onnx-train-step");
-  return createOnnxTrainEngine(spec, mask);
+  return createOnnxTrainEngine(spec, mask, { gated });
 }
 
 /** A training engine for `spec` with the head mask `mask` (classes x features, all ones for a full head). */
-export async function createTrainEngine(spec: ModelSpec, mask: Float32Array, choice: TrainEngineChoice = trainEngineFromEnv()): Promise<TrainEngine> {
-  if (choice === "onnx") return onnxTrainEngine(spec, mask);
+export async function createTrainEngine(
+  spec: ModelSpec,
+  mask: Float32Array,
+  choice: TrainEngineChoice = trainEngineFromEnv(),
+  options: TrainEngineOptions = {},
+): Promise<TrainEngine> {
+  const gated = options.gated ?? false;
+  if (choice === "onnx") return onnxTrainEngine(spec, mask, gated);
   // The caller has chosen the TF.js backend already (evaluation runs on it); native TF.js trains well itself.
-  if (choice === "tfjs" || tf.getBackend() === NATIVE_TF_BACKEND) return tfjsTrainEngine(spec, mask);
+  if (choice === "tfjs" || tf.getBackend() === NATIVE_TF_BACKEND) return tfjsTrainEngine(spec, mask, gated);
   try {
-    return await onnxTrainEngine(spec, mask);
+    return await onnxTrainEngine(spec, mask, gated);
   } catch (err) {
     console.error(`decomp: ONNX Runtime unavailable for training (${(err as Error).message.split("\n")[0]}); training on TF.js ${tf.getBackend()}`);
-    return tfjsTrainEngine(spec, mask);
+    return tfjsTrainEngine(spec, mask, gated);
   }
 }
