@@ -42,6 +42,15 @@ export interface FinetuneReport {
   epoch: { ours: EpochTiming; torch: TorchEpochTiming | null; ratio: number | null } | null;
 }
 
+/** One CSG epoch (CSG path: gated step, hinge, G update, renormalisation) against one decomposed fine-tuning epoch. */
+export interface CsgEpochReport {
+  model: string;
+  fineTune: EpochTiming;
+  csg: EpochTiming;
+  /** CSG epoch seconds / fine-tune epoch seconds (goal: at most 1.15). */
+  ratio: number;
+}
+
 export interface BenchReport {
   createdAt: string;
   machine: {
@@ -64,6 +73,8 @@ export interface BenchReport {
   rounds: number;
   extract: Record<string, ExtractReport>;
   finetune: Record<string, FinetuneReport>;
+  /** Timed with the bench option csgEpochImages, else null. */
+  csg: CsgEpochReport | null;
   torch: { available: boolean; version: string | null; reason: string | null };
   wasmThreads: { multiThreaded: boolean; reason: string };
   /** Peak resident set size of our process (ru_maxrss) after all measurements. */
@@ -112,6 +123,11 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`  timed epoch: ours ${f0(e.ours.seconds)} s (${f0(e.ours.imagesPerSec)} images/s, ${e.ours.images} images${e.ours.settings ? `, ${e.ours.settings}` : ""})` +
         (e.torch ? `, torch ${f0(e.torch.seconds)} s (${f0(e.torch.imagesPerSec)} images/s, allocator ${e.torch.allocator}, OpenMP wait ${e.torch.ompWaitPolicy}), ratio ${ratioText(e.ratio)}` : ""));
     }
+  }
+  if (r.csg) {
+    const { fineTune: ft, csg } = r.csg;
+    lines.push(`csg epoch ${r.csg.model}: ${f0(csg.seconds)} s (${f0(csg.imagesPerSec)} images/s) vs decomposed fine-tune epoch ${f0(ft.seconds)} s (${f0(ft.imagesPerSec)} images/s), ` +
+      `${csg.images} images, batch ${csg.batch}, ${csg.engine}: ratio ${ratioText(r.csg.ratio)} (goal <= 1.15x)`);
   }
   lines.push(`tfjs wasm multi-threaded under node: ${r.wasmThreads.multiThreaded ? "yes" : "no"} (${r.wasmThreads.reason})`);
   lines.push(`peak RSS ${f0(r.peakRssMiB)} MiB`);

@@ -16,10 +16,10 @@ import { modelEntry } from "../models/registry";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
-import type { BenchReport, EngineThroughput, ExtractReport, FinetuneReport } from "./report";
+import type { BenchReport, CsgEpochReport, EngineThroughput, ExtractReport, FinetuneReport } from "./report";
 import { type BatchTiming, fastest, sweepBatchSizes, syntheticImages } from "./throughput";
 import { DEFAULT_PYTHON, runTorchBench, runTorchTrainBench, runTorchTrainEpoch, type TorchTiming, torchAvailable, torchOracle } from "./torch-bench";
-import { projectedEpochSeconds, timeFineTuneEpoch, timeTrainSteps } from "./train-bench";
+import { projectedEpochSeconds, timeCsgEpoch, timeFineTuneEpoch, timeTrainSteps } from "./train-bench";
 import { batchView, loadCifar10 } from "../data";
 
 export interface BenchOptions {
@@ -53,6 +53,11 @@ export interface BenchOptions {
    * compares these epochs. 0 or absent: steps only. Needs CIFAR-10 (fetched like every other artifact).
    */
   finetuneEpochImages?: number;
+  /**
+   * Time one CSG epoch and one decomposed fine-tuning epoch of ResNet20 on our training engine, over the first
+   * N CIFAR-10 training images (50000 = the whole set); 0 or absent: not measured.
+   */
+  csgEpochImages?: number;
   onProgress?: Progress;
 }
 
@@ -149,6 +154,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
   }
 
   const finetune = { resnet20: await finetuneReport(pretrained.get("resnet20"), opts, torch.ok ? python : null, threads, progress) };
+  const csg = await csgEpochReport(pretrained.get("resnet20"), opts.csgEpochImages ?? 0, opts.trainBatch ?? 64, progress);
 
   const extract: Record<string, ExtractReport> = {};
   for (const name of models) {
@@ -217,10 +223,21 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     rounds,
     extract,
     finetune,
+    csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },
     wasmThreads: { multiThreaded: (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true, reason: WASM_THREADS_REASON },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
+}
+
+/** One CSG epoch against one decomposed fine-tuning epoch, back to back on the same images and engine. */
+async function csgEpochReport(p: Pretrained | undefined, images: number, batch: number, progress: Progress): Promise<CsgEpochReport | null> {
+  if (p === undefined || images === 0) return null;
+  const all = await loadCifar10("train", { onProgress: progress });
+  const train = batchView(all, 0, Math.min(images, all.count));
+  const fineTune = await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress);
+  const csg = await timeCsgEpoch(p.spec, p.stateDict, train, batch, progress);
+  return { model: p.entry.name, fineTune, csg, ratio: csg.seconds / fineTune.seconds };
 }
 
 const FINETUNE_METHOD =

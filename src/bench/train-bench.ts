@@ -7,7 +7,7 @@ import type { ModelSpec } from "../models/spec";
 import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { batchView, type ImageSet } from "../data";
-import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, fineTune, headMask, trainableNames } from "../training";
+import { adamStep, createAdamState, createTrainEngine, decomposedStateDict, fineTune, headMask, trainableNames, trainCsg } from "../training";
 import { withTempDir } from "./temp-dir";
 import { syntheticImages } from "./throughput";
 
@@ -85,6 +85,22 @@ export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, 
       epochs: 1, batchSize: batch, resume: false, cacheDir, onProgress,
     });
     const [epoch] = history.epochs;
+    return { engine: epoch.engine, settings: epoch.engineSettings, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
+  });
+}
+
+/**
+ * One CSG epoch over `train` with trainCsg itself (every epoch a CSG epoch: no warm-up, period 1), fresh and
+ * with its checkpoint in a temp dir, for the comparison with timeFineTuneEpoch on the same images.
+ */
+export async function timeCsgEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress): Promise<EpochTiming> {
+  return withTempDir("decomp-bench-csg-", async (cacheDir) => {
+    const { history } = await trainCsg({
+      spec, stateDict: pretrained, train, test: batchView(train, 0, 2), norm: "cifar",
+      epochs: 1, warmupEpochs: 0, period: 1, csgPhase: 0, batchSize: batch, resume: false, cacheDir, onProgress,
+    });
+    const [epoch] = history.epochs;
+    if (epoch.path !== "csg") throw new Error("the timed CSG epoch ran the STD path");
     return { engine: epoch.engine, settings: epoch.engineSettings, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
   });
 }

@@ -58,6 +58,15 @@ export function intOption(values: OptionValues, name: string, min = -Infinity, m
   return n;
 }
 
+/** Parses a number option (decimal or exponent notation), naming the option in the error. */
+export function numberOption(values: OptionValues, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (String(raw).trim() === "" || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${raw}"`);
+  return n;
+}
+
 /** A fraction as a percentage rounded to 4 decimals, so JSON shows 93.1 rather than 93.10000000000001. */
 export function percent(fraction: number): number {
   return Math.round(fraction * 1e6) / 1e4;

@@ -1,11 +1,12 @@
 /** Entry point of the `decomp` command: picks the subcommand, handles --help and --json, maps errors to exit codes. */
 import { type Command, parseCommandArgs, usage } from "./command";
 import { benchCommand } from "./commands/bench";
+import { csgCommand } from "./commands/csg";
 import { evalCommand } from "./commands/eval";
 import { fetchCommand } from "./commands/fetch";
 import { selectCommand } from "./commands/select";
 
-const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand, benchCommand];
+const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand, csgCommand, benchCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -13,3 +13,4 @@ export * from "./visualization";
 export * from "./visualization-report";
 export * from "./faithfulness";
 export * from "./seed-spread";
+export * from "./csg";

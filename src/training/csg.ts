@@ -39,7 +39,7 @@ import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { initialStateDict } from "./init";
 import { applyBatchStats, augmentedBatch, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
-import { batchNormLayers, headBiasName, headWeightName, trainableNames } from "./params";
+import { batchNormLayers, headLayer, trainableNames } from "./params";
 import { SGD_DEFAULTS, sgdStep } from "./sgd";
 import type { TrainStepResult } from "./tfjs-train-step";
 import { createTrainEngine, type TrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
@@ -168,8 +168,8 @@ export function pathLr(base: number, done: number, h: Pick<CsgHyperparameters, "
 
 const GATES = "csg.gates";
 
-/** Every option checked before any image is read or any weight is touched. */
-export function resolveCsgOptions(o: CsgOptions): CsgHyperparameters {
+/** The hyperparameters of a run (defaults filled in for its start), each checked against its range and the model. */
+export function resolveCsgHyperparameters(spec: ModelSpec, o: Partial<CsgHyperparameters> & { from?: CsgStart; gates?: GateMatrix }): CsgHyperparameters {
   const from = o.from ?? "pretrained";
   if (from !== "pretrained" && from !== "scratch") throw new Error(`from must be "pretrained" or "scratch", got ${JSON.stringify(from)}`);
   const defaults = csgDefaults(from);
@@ -190,16 +190,22 @@ export function resolveCsgOptions(o: CsgOptions): CsgHyperparameters {
   for (const name of ["stdLr", "csgLr"] as const) if (!(h[name] > 0) || !Number.isFinite(h[name])) throw new Error(`${name} must be a positive number, got ${h[name]}`);
   if (!(h.lrGamma > 0 && h.lrGamma <= 1)) throw new Error(`lrGamma must lie in (0, 1], got ${h.lrGamma}`);
   if (h.lrMilestones.some((m) => !(m > 0 && m <= 1))) throw new Error(`lrMilestones are fractions of the epochs in (0, 1], got ${JSON.stringify(h.lrMilestones)}`);
-  const modules = parameterModules(o.spec);
+  const modules = parameterModules(spec);
   for (const name of ["stdModules", "csgModules"] as const) {
     const v = h[name];
     if (v !== "all" && (!Number.isInteger(v) || v < 1 || v > modules.length)) {
-      throw new Error(`${name} must be "all" or an integer from 1 to ${modules.length} (${o.spec.name}'s modules: ${modules.join(", ")}), got ${v}`);
+      throw new Error(`${name} must be "all" or an integer from 1 to ${modules.length} (${spec.name}'s modules: ${modules.join(", ")}), got ${v}`);
     }
   }
   if (!(h.initialGate >= 0 && h.initialGate <= 1)) throw new Error(`initialGate must lie in [0, 1], got ${h.initialGate}`);
-  if (o.gates !== undefined) validateGates(o.gates, o.spec.classes, o.spec.featureWidth);
-  if (from === "pretrained" && o.stateDict === undefined) throw new Error(`from "pretrained" needs the starting weights (stateDict); pass them, or from: "scratch"`);
+  if (o.gates !== undefined) validateGates(o.gates, spec.classes, spec.featureWidth);
+  return h;
+}
+
+/** Every option checked before any image is read or any weight is touched. */
+export function resolveCsgOptions(o: CsgOptions): CsgHyperparameters {
+  const h = resolveCsgHyperparameters(o.spec, o);
+  if ((o.from ?? "pretrained") === "pretrained" && o.stateDict === undefined) throw new Error(`from "pretrained" needs the starting weights (stateDict); pass them, or from: "scratch"`);
   for (const [part, set] of [["train", o.train], ["test", o.test]] as const) {
     if (set.count < (part === "train" ? 2 : 1)) throw new Error(`the ${part} set has ${set.count} images; CSG training needs at least ${part === "train" ? 2 : 1}`);
     const [height, width, channels] = o.spec.inputShape;
@@ -232,8 +238,7 @@ interface Evaluation {
 /** STD and CSG path test accuracy of the current weights and gates (eval-mode BatchNorm). */
 async function evaluate(spec: ModelSpec, stateDict: StateDict, gates: GateMatrix, test: ImageSet, norm: string, onProgress: Progress): Promise<Evaluation> {
   const { features, logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (STD and CSG paths)` });
-  const layer = { weight: stateDict.get(headWeightName(spec))!.data, bias: stateDict.get(headBiasName(spec))!.data, classes: spec.classes, features: spec.featureWidth };
-  const csgLogits = gatedLogits({ data: features, rows: test.count, cols: spec.featureWidth }, layer, gates, test.labels);
+  const csgLogits = gatedLogits({ data: features, rows: test.count, cols: spec.featureWidth }, headLayer(spec, stateDict), gates, test.labels);
   return {
     std: accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels),
     csg: accuracy(predictFromLogits(csgLogits, test.count, spec.classes), test.labels),

@@ -15,7 +15,7 @@ export {
 } from "./fine-tune";
 export { FasterChoice, type FasterChoiceOptions } from "./faster-choice";
 export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures, retrainHead } from "./head";
-export { BN_MOMENTUM, decomposedStateDict, headMask, trainableNames, updateRunningStats } from "./params";
+export { BN_MOMENTUM, decomposedStateDict, headLayer, headMask, trainableNames, updateRunningStats } from "./params";
 export { type TensorFile, decodeTensorFile, encodeTensorFile, readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 export { type BatchStats, type TrainStepResult, batchNormTrain, maskedHeadLogits, maskedLinear, tfjsTrainStep } from "./tfjs-train-step";
 export { activationShapes, exportTrainingGraph } from "./onnx-train-graph";
@@ -41,6 +41,7 @@ export {
   loadCsg,
   parameterModules,
   pathLr,
+  resolveCsgHyperparameters,
   resolveCsgOptions,
   saveCsg,
   trainCsg,

@@ -2,7 +2,7 @@
  * The trainable state of a CIFAR ResNet as plain typed arrays in PyTorch state-dict naming and layout, so the
  * optimiser, checkpoints and the saved model never depend on which tensor engine computed the gradients.
  */
-import type { IndexSets } from "../method";
+import type { IndexSets, LinearLayer } from "../method";
 import type { BatchNormLayer, ModelSpec } from "../models/spec";
 import type { NamedTensor, StateDict } from "../torch";
 
@@ -32,6 +32,14 @@ function linearParam(spec: ModelSpec): string {
 
 export const headWeightName = (spec: ModelSpec): string => `${linearParam(spec)}.weight`;
 export const headBiasName = (spec: ModelSpec): string => `${linearParam(spec)}.bias`;
+
+/** The final layer of a state dict in the method's terms (views of its arrays, not copies). */
+export function headLayer(spec: ModelSpec, stateDict: StateDict): LinearLayer {
+  const w = stateDict.get(headWeightName(spec));
+  const b = stateDict.get(headBiasName(spec));
+  if (w === undefined || b === undefined) throw new Error(`the state dict has no '${headWeightName(spec)}' / '${headBiasName(spec)}' for ${spec.name}'s final layer`);
+  return { weight: w.data, bias: b.data, classes: spec.classes, features: spec.featureWidth };
+}
 
 /** classes x features 0/1 mask: row y is 1 exactly on S_y. */
 export function headMask(sets: IndexSets, classes: number, features: number): Float32Array {

@@ -1,13 +1,18 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { l1Density } from "../../src/method";
+import { loadCsg } from "../../src/training";
 import { runCli as run } from "./run-cli";
 
 describe("decomp CLI", () => {
   it("lists its commands", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const name of ["fetch", "eval", "select", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["fetch", "eval", "select", "csg", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  it.each(["fetch", "eval", "select", "bench"])("'%s --help' describes every option including --json", async (name) => {
+  it.each(["fetch", "eval", "select", "csg", "bench"])("'%s --help' describes every option including --json", async (name) => {
     const { code, stdout } = await run(name, "--help");
     expect(code).toBe(0);
     expect(stdout).toContain(`decomp ${name}`);
@@ -44,4 +49,23 @@ describe("decomp CLI", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/Unknown normalisation "imagenet"\. Known normalisations: checkpoint, cifar/);
   });
+
+  it("trains CSG gates on a few images and saves weights and gates that load back", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-cli-csg-"));
+    const { code, stdout, stderr } = await run("csg", "--limit", "128", "--epochs", "2", "--period", "2", "--phase", "1", "--batch-size", "32", "--out", out, "--json");
+    expect({ code, stderr: code === 0 ? "" : stderr }).toEqual({ code: 0, stderr: "" });
+    const result = JSON.parse(stdout);
+    expect(result.epochs.map((e: { path: string }) => e.path)).toEqual(["std", "csg"]);
+    expect(result.density.before).toBe(0.5);
+    expect(result.density.after).toBeGreaterThan(0);
+    expect(result.density.after).toBeLessThanOrEqual(1);
+    expect(result.mis.before).toBeGreaterThan(0);
+    expect(result.stdAccuracy.before).toBeGreaterThan(80);
+    const saved = loadCsg(path.join(out, "model.dctn"));
+    const gates = JSON.parse(fs.readFileSync(path.join(out, "gates.json"), "utf8"));
+    expect(gates.gates).toHaveLength(10);
+    expect(Float32Array.from(gates.gates.flat())).toEqual(saved.gates.data);
+    expect(l1Density(saved.gates.data)).toBeCloseTo(result.density.after, 12);
+    fs.rmSync(out, { recursive: true, force: true });
+  }, 300000);
 });

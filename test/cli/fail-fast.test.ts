@@ -10,7 +10,8 @@ import { makeImageSet } from "../../src/data/image-set";
 import { loadExperimentData } from "../../src/experiments/setup";
 import { augmentSeedSpread } from "../../src/experiments/seed-spread";
 import { getFeatures } from "../../src/features";
-import { fineTune } from "../../src/training";
+import { initialGates } from "../../src/method";
+import { fineTune, trainCsg } from "../../src/training";
 import { cifarResNetSpec } from "../../src/models/spec";
 import { runCli } from "./run-cli";
 
@@ -62,6 +63,16 @@ describe("the CLI refuses bad input before any work", () => {
     ["a python that does not exist", () => ["bench", "--python", at("python9")], /--python .*python9 does not exist/],
     ["zero bench rounds", () => ["bench", "--rounds", "0"], /--rounds must be an integer in 1\.\.Infinity/],
     ["a fine-tune epoch past the training set", () => ["bench", "--finetune-epoch", "60000"], /--finetune-epoch must be an integer in 0\.\.50000/],
+    ["a CSG epoch past the training set", () => ["bench", "--csg-epoch", "50001"], /--csg-epoch must be an integer in 0\.\.50000/],
+    ["a CSG density of 0", () => ["csg", "--density", "0"], /density must lie in \(0, 1\]/],
+    ["a CSG density above 1", () => ["csg", "--density", "1.5"], /density must lie in \(0, 1\]/],
+    ["a negative CSG lambda", () => ["csg", "--lambda=-0.001"], /lambda must be a finite number >= 0/],
+    ["a CSG lambda that is not a number", () => ["csg", "--lambda", "lots"], /--lambda must be a number, got "lots"/],
+    ["a CSG phase outside the period", () => ["csg", "--period", "3", "--phase", "3"], /csgPhase must be an integer from 0 to 2/],
+    ["an unknown CSG start", () => ["csg", "--from", "imagenet"], /--from must be pretrained or scratch, got "imagenet"/],
+    ["a CSG output path that is a file", () => ["csg", "--out", at("broken.json")], /--out .*broken\.json is a file; give a folder/],
+    ["a CSG learning rate of 0", () => ["csg", "--csg-lr", "0"], /csgLr must be a positive number, got 0/],
+    ["an unknown CSG model", () => ["csg", "--model", "resnet19"], /unknown model 'resnet19'/],
   ];
 
   it.each(cases)("%s", async (_, argv, message) => {
@@ -85,6 +96,8 @@ describe("library entry points refuse bad input before any work", () => {
     ["getFeatures, negative augmentation seed", () => getFeatures({ model: "resnet20", split: "train", augmentSeed: -3 }), /augmentSeed must be a non-negative integer/],
     ["loadExperimentData, zero test images", () => loadExperimentData({ model: "resnet20", norm: "cifar", trainAugmentSeed: 0, trainImages: 10, testImages: 0 }), /the number of test images must be a positive integer, got 0/],
     ["augmentSeedSpread, no seeds", () => augmentSeedSpread({ model: "resnet20", norm: "cifar", trainAugmentSeed: 0, trainImages: 10, testImages: 10 }, [], []), /needs at least one seed/],
+    ["trainCsg, a gate matrix of the wrong shape", () => trainCsg({ spec, stateDict: new Map(), train: images, test: images, norm: "cifar", gates: initialGates(10, 16) }), /the gate matrix is 10 x 16 but the model has 10 classes and 64 channels/],
+    ["trainCsg, a label outside the classes", () => trainCsg({ spec, stateDict: new Map(), train: makeImageSet(new Uint8Array(2 * 3072), Uint8Array.from([0, 10])), test: images, norm: "cifar" }), /train image 1 has label 10, outside the model's classes 0\.\.9/],
     ["fineTune, negative learning rate", () => fineTune({ spec, stateDict: new Map(), sets: [], train: images, test: images, norm: "cifar", lr: -1 }), /lr/],
   ];
 

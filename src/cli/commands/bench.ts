@@ -23,6 +23,12 @@ export const benchCommand: Command = {
       valueName: "N",
       description: "also time one real fine-tuning epoch per side over the first N CIFAR-10 training images (50000 = all; 0 = steps only); the fine-tune ratio then compares the epochs",
     },
+    "csg-epoch": {
+      type: "string",
+      default: "0",
+      valueName: "N",
+      description: "also time one CSG epoch against one decomposed fine-tuning epoch of ResNet20 on our training engine, over the first N CIFAR-10 training images (50000 = all; 0 = skip)",
+    },
   },
   async run(values, _positionals, ctx) {
     const report = await runBenchmark({
@@ -34,6 +40,7 @@ export const benchCommand: Command = {
       torchAllocators: list(values["torch-allocators"]),
       torchWaitPolicies: list(values["torch-wait"]),
       finetuneEpochImages: intOption(values, "finetune-epoch", 0, 50000),
+      csgEpochImages: intOption(values, "csg-epoch", 0, 50000),
       onProgress: stderrProgress(),
     });
     ctx.log(formatBenchReport(report));

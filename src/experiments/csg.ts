@@ -1,0 +1,158 @@
+/**
+ * Notebook 01 and `decomp csg` (paper Table 1): CSG training of a pretrained CIFAR ResNet, its STD and CSG path
+ * accuracy, G's density and the mutual information score of the network's pooled test features before and
+ * after; then CSG's per-class channels (the k largest gates of G[y]) against Algorithm 1's S_y on the same
+ * network: overlap, decomposed accuracy, noise ablation and the channels' MI with the class.
+ */
+import { getNormalisation, type ImageSet } from "../data";
+import { extractWithWeights } from "../features/extract";
+import {
+  channelClassMutualInfo,
+  evaluateDecomposed,
+  type FeatureMatrix,
+  type GateMatrix,
+  type IndexSets,
+  influentialSets,
+  type Labels,
+  type LinearLayer,
+  l1Density,
+  mutualInformationScore,
+  setOverlap,
+  topGateSets,
+} from "../method";
+import { loadPretrained, type Pretrained } from "../models/pretrained";
+import type { ModelSpec } from "../models/spec";
+import type { Progress } from "../progress";
+import type { StateDict } from "../torch";
+import { type CsgHyperparameters, type CsgResult, type CsgStart, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
+import { modelEntry } from "../models/registry";
+import { cifarResNetSpec } from "../models/spec";
+
+import { runNoiseAblation } from "./noise-ablation";
+import { loadRetrainingImages } from "./retraining";
+import { DEFAULT_SETUP } from "./setup";
+
+export interface CsgExperimentOptions {
+  model: string;
+  /** Input normalisation (default: DEFAULT_SETUP's, the CIFAR statistics). */
+  norm?: string;
+  /** The first N training images are trained on; the first N test images evaluate. */
+  trainImages: number;
+  testImages: number;
+  from?: CsgStart;
+  hyperparameters?: Partial<CsgHyperparameters>;
+  cacheDir?: string;
+  onProgress?: Progress;
+}
+
+/** One network's pooled test features and what the MI estimator says of them. */
+export interface FeatureReport {
+  features: FeatureMatrix;
+  /** classes x channels: MI of each channel with each class's indicator (scikit-learn's estimator, 3 neighbours). */
+  mi: Float64Array;
+  /** Mean over channels of the largest MI over classes. */
+  mis: number;
+}
+
+export interface CsgExperiment {
+  model: string;
+  norm: string;
+  spec: ModelSpec;
+  pretrained: Pretrained;
+  result: CsgResult;
+  images: { train: ImageSet; test: ImageSet; trainSplit: number };
+  testLabels: Labels;
+  before: FeatureReport;
+  after: FeatureReport;
+  density: number;
+}
+
+/** Pooled features of `images` under the given weights (eval-mode BatchNorm). */
+export async function featuresOf(spec: ModelSpec, stateDict: StateDict, images: ImageSet, norm: string, augmentSeed: number | null, onProgress?: Progress): Promise<FeatureMatrix> {
+  const stage = `extract ${spec.name} features (${images.count} images${augmentSeed === null ? "" : `, augmented seed ${augmentSeed}`})`;
+  const { features } = await extractWithWeights(spec, stateDict, images, { norm, augmentSeed, onProgress, stage });
+  return { data: features, rows: images.count, cols: spec.featureWidth };
+}
+
+export function featureReport(features: FeatureMatrix, labels: Labels, classes: number): FeatureReport {
+  const mi = channelClassMutualInfo(features, labels, classes);
+  return { features, mi, mis: mutualInformationScore(mi, classes, features.cols) };
+}
+
+export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExperiment> {
+  const norm = o.norm ?? DEFAULT_SETUP.norm;
+  // The hyperparameters are checked against the architecture before the checkpoint or any image is read.
+  resolveCsgHyperparameters(cifarResNetSpec(modelEntry(o.model).depth), { ...o.hyperparameters, from: o.from });
+  getNormalisation(norm);
+  const pretrained = await loadPretrained(o.model, { onProgress: o.onProgress });
+  const { spec } = pretrained;
+  const images = await loadRetrainingImages(o.trainImages, o.testImages, o.onProgress);
+  const options = {
+    spec, stateDict: pretrained.stateDict, from: o.from, train: images.train, test: images.test, norm, cacheDir: o.cacheDir, onProgress: o.onProgress,
+    ...o.hyperparameters,
+  };
+  // The images are checked here, before the first extraction.
+  resolveCsgOptions(options);
+  const before = featureReport(await featuresOf(spec, pretrained.stateDict, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
+  const result = await trainCsg(options);
+  const after = featureReport(await featuresOf(spec, result.stateDict, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
+  return {
+    model: o.model, norm, spec, pretrained, result, images: { train: images.train, test: images.test, trainSplit: images.trainSplitImages },
+    testLabels: images.test.labels, before, after, density: l1Density(result.gates.data),
+  };
+}
+
+/** One network, seen through both families of per-class channel sets at one k. */
+export interface SetComparison {
+  network: string;
+  k: number;
+  /** Per class |CSG top-k ∩ S_y| and the total over the classes (out of k x classes). */
+  overlap: { perClass: number[]; total: number };
+  /** A_f and A_d of the decomposed layer with each family of sets, on the test features. */
+  fullAccuracy: number;
+  decomposed: { algorithm1: number; csg: number };
+  /** Full-layer accuracy with each family's channels (of the true class) replaced by N(0, 1) noise, mean over seeds. */
+  noised: { algorithm1: number; csg: number };
+  /** Per class: mean MI of the set's channels with the class indicator (classes entries), and their mean. */
+  mi: { algorithm1: number[]; csg: number[]; meanAlgorithm1: number; meanCsg: number };
+  sets: { algorithm1: number[][]; csg: number[][] };
+}
+
+export interface NetworkFeatures {
+  network: string;
+  train: { features: FeatureMatrix; labels: Labels };
+  test: FeatureReport & { labels: Labels };
+  layer: LinearLayer;
+}
+
+function setMi(mi: Float64Array, sets: IndexSets, channels: number): number[] {
+  return sets.map((s, y) => s.reduce((sum, j) => sum + mi[y * channels + j], 0) / s.length);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * CSG's channels (the k largest gates of each class) against Algorithm 1's S_y (k1 = k2 = k, on the network's
+ * training features) for every k, on one network.
+ */
+export function compareWithAlgorithm1(net: NetworkFeatures, gates: GateMatrix, ks: number[], noiseSeeds: readonly number[]): SetComparison[] {
+  const { classes } = net.layer;
+  return ks.map((k) => {
+    const algorithm1 = influentialSets(net.train.features, net.train.labels, { classes, k1: k, k2: k }).sets.map((s) => [...s]);
+    const csg = topGateSets(gates, k);
+    const test = { features: net.test.features, labels: net.test.labels };
+    const evalA = evaluateDecomposed(test.features, test.labels, net.layer, algorithm1);
+    const evalC = evaluateDecomposed(test.features, test.labels, net.layer, csg);
+    const noisedA = runNoiseAblation(test, net.layer, algorithm1, noiseSeeds).noise.influential.accuracy.mean;
+    const noisedC = runNoiseAblation(test, net.layer, csg, noiseSeeds).noise.influential.accuracy.mean;
+    const miA = setMi(net.test.mi, algorithm1, net.layer.features);
+    const miC = setMi(net.test.mi, csg, net.layer.features);
+    return {
+      network: net.network, k, overlap: setOverlap(csg, algorithm1), fullAccuracy: evalA.fullAccuracy,
+      decomposed: { algorithm1: evalA.decomposedAccuracy, csg: evalC.decomposedAccuracy },
+      noised: { algorithm1: noisedA, csg: noisedC },
+      mi: { algorithm1: miA, csg: miC, meanAlgorithm1: mean(miA), meanCsg: mean(miC) },
+      sets: { algorithm1, csg },
+    };
+  });
+}
