@@ -18,6 +18,8 @@ export interface Profile {
   fineTuneSeeds: number[];
   /** Fine-tuning epochs for the retraining study (the paper fine-tunes for one). */
   fineTuneEpochs: number;
+  /** Deeper CIFAR ResNets that notebook 01 also trains CSG gates on (one CSG epoch each), after ResNet20. */
+  csgDeeperModels: string[];
 }
 
 export const PROFILE_ENV = "DECOMP_PROFILE";
@@ -25,8 +27,8 @@ export const PROFILE_ENV = "DECOMP_PROFILE";
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  smoke: { name: "smoke", trainImages: 500, testImages: 500, noiseSeeds: range(5), augmentSeeds: range(2), fineTuneSeeds: [0], fineTuneEpochs: 1 },
-  full: { name: "full", trainImages: 50000, testImages: 10000, noiseSeeds: range(30), augmentSeeds: range(5), fineTuneSeeds: range(3), fineTuneEpochs: 1 },
+  smoke: { name: "smoke", trainImages: 500, testImages: 500, noiseSeeds: range(5), augmentSeeds: range(2), fineTuneSeeds: [0], fineTuneEpochs: 1, csgDeeperModels: [] },
+  full: { name: "full", trainImages: 50000, testImages: 10000, noiseSeeds: range(30), augmentSeeds: range(5), fineTuneSeeds: range(3), fineTuneEpochs: 1, csgDeeperModels: ["resnet32", "resnet44", "resnet56"] },
 };
 
 /** Reads DECOMP_PROFILE; unset means `full`, because the main command is the real reproduction. */

@@ -106,6 +106,8 @@ export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExpe
 export interface SetComparison {
   network: string;
   k: number;
+  /** Channels the sets are drawn from (the feature width). */
+  channels: number;
   /** Per class |CSG top-k ∩ S_y| and the total over the classes (out of k x classes). */
   overlap: { perClass: number[]; total: number };
   /** A_f and A_d of the decomposed layer with each family of sets, on the test features. */
@@ -148,7 +150,7 @@ export function compareWithAlgorithm1(net: NetworkFeatures, gates: GateMatrix, k
     const miA = setMi(net.test.mi, algorithm1, net.layer.features);
     const miC = setMi(net.test.mi, csg, net.layer.features);
     return {
-      network: net.network, k, overlap: setOverlap(csg, algorithm1), fullAccuracy: evalA.fullAccuracy,
+      network: net.network, k, channels: net.layer.features, overlap: setOverlap(csg, algorithm1), fullAccuracy: evalA.fullAccuracy,
       decomposed: { algorithm1: evalA.decomposedAccuracy, csg: evalC.decomposedAccuracy },
       noised: { algorithm1: noisedA, csg: noisedC },
       mi: { algorithm1: miA, csg: miC, meanAlgorithm1: mean(miA), meanCsg: mean(miC) },

@@ -14,3 +14,4 @@ export * from "./visualization-report";
 export * from "./faithfulness";
 export * from "./seed-spread";
 export * from "./csg";
+export * from "./csg-report";
