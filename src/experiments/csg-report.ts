@@ -36,7 +36,7 @@ type Cell = number | string | null;
  * the paper's number where Table 1 has one; the paper's rows we cannot run carry the paper's numbers and what
  * they need.
  */
-export function table1(rows: CsgRow[], cannotRun: { model: string; keys: [PaperKey, PaperKey]; needs: string }[]): TableSource {
+export function table1(rows: CsgRow[], cannotRun: { model: string; keys: readonly string[]; needs: string }[]): TableSource {
   const values: Cell[][] = [];
   const paper = (key: PaperKey | undefined): Cell[] => (key ? [PAPER[key].value, PAPER[key].source] : [null, ""]);
   for (const r of rows) {
@@ -54,7 +54,11 @@ export function table1(rows: CsgRow[], cannotRun: { model: string; keys: [PaperK
     );
   }
   for (const c of cannotRun) {
-    for (const key of c.keys) values.push([c.model, PAPER[key].quantity.replace(/^[^,]*, /, ""), null, PAPER[key].value, `${PAPER[key].source}; not run here: ${c.needs}`]);
+    for (const name of c.keys) {
+      if (!(name in PAPER)) throw new Error(`'${name}' is not a number of the paper (src/report/paper.ts)`);
+      const key = name as PaperKey;
+      values.push([c.model, PAPER[key].quantity.replace(/^[^,]*, /, ""), null, PAPER[key].value, `${PAPER[key].source}; not run here: ${c.needs}`]);
+    }
   }
   return plainTable(["model, data (our schedule)", "quantity", "ours", PAPER_COLUMN, "paper source / note"], values);
 }

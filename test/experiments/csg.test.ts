@@ -47,17 +47,19 @@ describe("notebook 01's CSG report", () => {
     expect(rows[0].schedule).toBe("1 STD + 1 CSG epoch(s), Adam 0.00001 / 0.001");
     const t = table1(rows, [{ model: "resnet34, CIFAR-10", keys: ["resnet34Cifar10StdTable1", "resnet34Cifar10CsgTable1"], needs: "training from scratch" }]);
     expect(t.columns).toEqual(["model, data (our schedule)", "quantity", "ours", PAPER_COLUMN, "paper source / note"]);
-    const byQuantity = new Map(t.values.map((r) => [String(r[1]), r]));
+    const cells = t.values as unknown as (string | number | null)[][];
+    const byQuantity = new Map(cells.map((r) => [String(r[1]), r]));
     expect(byQuantity.get("STD path accuracy after CSG training (%)")!.slice(2, 4)).toEqual([91.02, 88.09]);
     expect(byQuantity.get("CSG path accuracy (true-label gates) after CSG training (%)")!.slice(2, 4)).toEqual([95, 88.09]);
     expect(byQuantity.get("STD path accuracy, pretrained (%)")![3]).toBeNull();
     expect(byQuantity.get("MIS, pretrained -> after CSG training")![2]).toBe("0.1231 -> 0.1400");
-    const paperOnly = t.values.filter((r) => r[0] === "resnet34, CIFAR-10");
+    const paperOnly = cells.filter((r) => r[0] === "resnet34, CIFAR-10");
     expect(paperOnly.map((r) => [r[2], r[3]])).toEqual([[null, 84.07], [null, 84.07]]);
     expect(String(paperOnly[0][4])).toContain("not run here: training from scratch");
     const other = otherReportsTable(rows[0]);
-    expect(other.values[0].slice(1, 5)).toEqual(["CSG-trained", 91.02, 0.14, 0.31]);
-    expect(other.values.map((r) => r[3])).toContain(0.1603);
+    const otherCells = other.values as unknown as (string | number | null)[][];
+    expect(otherCells[0].slice(1, 5)).toEqual(["CSG-trained", 91.02, 0.14, 0.31]);
+    expect(otherCells.map((r) => r[3])).toContain(0.1603);
   });
 
   it("draws both paths and the density per epoch, with the paper's line for ResNet20", () => {

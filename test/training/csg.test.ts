@@ -126,6 +126,19 @@ describe("CSG training", () => {
     expect(loaded.stateDict.get("linear.weight")!.data).toEqual(straight.stateDict.get("linear.weight")!.data);
   });
 
+  it("trains on the TF.js fallback to the gates and weights ONNX Runtime reaches", async () => {
+    const short = { ...options(), train: randomImages(16, 8), epochs: 1, period: 1, csgPhase: 0 };
+    const onnx = await trainCsg({ ...short, cacheDir: tmp() });
+    const tfjs = await trainCsg({ ...short, engine: "tfjs", cacheDir: tmp() });
+    expect(tfjs.history.epochs[0].engine).toBe("tfjs/wasm");
+    expect(onnx.history.epochs[0].engine).toBe("onnxruntime-node/cpu");
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[i])), 0);
+    expect(maxDiff(tfjs.gates.data, onnx.gates.data)).toBeLessThan(1e-5);
+    expect(maxDiff(tfjs.stateDict.get("linear.weight")!.data, onnx.stateDict.get("linear.weight")!.data)).toBeLessThan(1e-5);
+    expect(maxDiff(tfjs.stateDict.get("layer3.0.conv1.weight")!.data, onnx.stateDict.get("layer3.0.conv1.weight")!.data)).toBeLessThan(1e-5);
+    expect(tfjs.history.epochs[0].loss).toBeCloseTo(onnx.history.epochs[0].loss, 4);
+  });
+
   it("trains from scratch with SGD on every parameter", async () => {
     const run = await trainCsg({ ...options(), stateDict: undefined, from: "scratch", epochs: 2, warmupEpochs: 0, cacheDir: tmp() });
     expect(run.hyperparameters.optimiser).toBe("sgd");
