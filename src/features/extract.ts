@@ -53,3 +53,41 @@ export async function extractWithWeights(spec: ModelSpec, stateDict: StateDict, 
     engine.dispose();
   }
 }
+
+/**
+ * Features and logits of a float32 NCHW batch that is already normalised (what a PyTorch model takes), shape
+ * [N, C, H, W] with C, H, W the model's; each slice of `batchSize` is reordered to the engines' NHWC.
+ */
+export async function forwardNchw(engine: ForwardEngine, input: { shape: number[]; data: Float32Array }, batchSize = DEFAULT_BATCH_SIZE, onProgress: Progress = silentProgress): Promise<Extracted> {
+  const { spec } = engine;
+  const [h, w, c] = spec.inputShape;
+  checkNchwShape(spec, input.shape);
+  const n = input.shape[0];
+  const features = new Float32Array(n * spec.featureWidth);
+  const logits = new Float32Array(n * spec.classes);
+  const plane = h * w;
+  const stage = `forward ${spec.name}`;
+  onProgress({ stage, done: 0, total: n, unit: "images" });
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const nhwc = new Float32Array(count * plane * c);
+    for (let i = 0; i < count; i++) {
+      const from = (start + i) * c * plane;
+      for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) nhwc[(i * plane + p) * c + ch] = input.data[from + ch * plane + p];
+    }
+    const out = await engine.forward(nhwc, count);
+    features.set(out.features, start * spec.featureWidth);
+    logits.set(out.logits, start * spec.classes);
+    onProgress({ stage, done: start + count, total: n, unit: "images" });
+  }
+  return { features, logits };
+}
+
+/** An NCHW batch shape the model takes, or an error naming what to change. */
+export function checkNchwShape(spec: ModelSpec, shape: number[]): void {
+  const [h, w, c] = spec.inputShape;
+  if (shape.length !== 4 || shape[1] !== c || shape[2] !== h || shape[3] !== w) {
+    throw new Error(`${spec.name} takes a float32 batch of shape (N, ${c}, ${h}, ${w}) in NCHW order, normalised as the model expects; got (${shape.join(", ")})`);
+  }
+  if (shape[0] < 1) throw new Error(`the input batch holds no image (shape (${shape.join(", ")}))`);
+}

@@ -9,14 +9,25 @@ describe("decomp CLI", () => {
   it("lists its commands", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const name of ["fetch", "eval", "select", "csg", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["fetch", "models", "eval", "select", "csg", "forward", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  it.each(["fetch", "eval", "select", "csg", "bench"])("'%s --help' describes every option including --json", async (name) => {
+  it.each(["fetch", "models", "eval", "select", "csg", "forward", "bench"])("'%s --help' describes every option including --json", async (name) => {
     const { code, stdout } = await run(name, "--help");
     expect(code).toBe(0);
     expect(stdout).toContain(`decomp ${name}`);
     expect(stdout).toContain("--json");
+  });
+
+  it("lists the registry's models with their layer counts, feature width and where their weights are", async () => {
+    const { code, stdout } = await run("models", "--json");
+    expect(code).toBe(0);
+    const { models } = JSON.parse(stdout);
+    expect(models.map((m: { name: string; layers: number; featureWidth: number }) => [m.name, m.layers, m.featureWidth])).toEqual([
+      ["resnet20", 20, 64], ["resnet32", 32, 64], ["resnet44", 44, 64], ["resnet56", 56, 64], ["resnet110", 110, 64],
+    ]);
+    expect(models[0].inputShape).toEqual([32, 32, 3]);
+    expect(["cache", "mirror"]).toContain(models[0].weights);
   });
 
   it("names an unknown command and the known ones", async () => {

@@ -1,0 +1,55 @@
+/** `decomp forward`: a model on a user's .npy batch, logits and pooled features back as .npy. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "../../artifacts/atomic-write";
+import { decodeNpy, encodeNpy } from "../../data/npy";
+import { checkNchwShape, forwardNchw } from "../../features/extract";
+import { createEngine } from "../../models/engines";
+import { loadPretrained } from "../../models/pretrained";
+import { modelEntry } from "../../models/registry";
+import { cifarResNetSpec } from "../../models/spec";
+import { loadWeights } from "../../models/weights";
+import { type Command, intOption } from "../command";
+import { stderrProgress } from "../progress";
+import { MODEL_OPTIONS } from "./model-options";
+
+export const forwardCommand: Command = {
+  name: "forward",
+  summary:
+    "Run a model on a float32 NCHW batch saved with numpy.save (already normalised, as a PyTorch model takes it) and write logits.npy (N x classes) and features.npy (N x feature width, the pooled penultimate features), to compare with your own PyTorch in two lines.",
+  options: {
+    model: MODEL_OPTIONS.model,
+    weights: { type: "string", valueName: "FILE", description: "weights instead of the registry's checkpoint: a PyTorch state dict (.pth/.th) or a decomp model file (.dctn)" },
+    input: { type: "string", valueName: "X.npy", description: "the batch, shape (N, 3, 32, 32), float32 (other real dtypes are converted)" },
+    out: { type: "string", valueName: "DIR", description: "folder for logits.npy and features.npy (created if absent)" },
+    "batch-size": MODEL_OPTIONS["batch-size"],
+  },
+  async run(values, _positionals, ctx) {
+    const entry = modelEntry(String(values.model));
+    const spec = cifarResNetSpec(entry.depth);
+    if (typeof values.input !== "string") throw new Error("--input X.npy is required: a float32 NCHW batch written with numpy.save");
+    if (typeof values.out !== "string") throw new Error("--out DIR is required: the folder for logits.npy and features.npy");
+    const outDir = values.out;
+    if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} is a file; give a folder`);
+    if (!fs.existsSync(values.input)) throw new Error(`--input ${values.input} does not exist`);
+    const input = decodeNpy(new Uint8Array(fs.readFileSync(values.input)), values.input);
+    checkNchwShape(spec, input.shape);
+    const batchSize = intOption(values, "batch-size", 1, 4096);
+    const stateDict = typeof values.weights === "string" ? await loadWeights(values.weights, spec) : (await loadPretrained(entry.name)).stateDict;
+    const engine = await createEngine(spec, stateDict);
+    let result;
+    try {
+      result = await forwardNchw(engine, input, batchSize, stderrProgress());
+    } finally {
+      engine.dispose();
+    }
+    const n = input.shape[0];
+    fs.mkdirSync(outDir, { recursive: true });
+    const logitsFile = path.join(outDir, "logits.npy");
+    const featuresFile = path.join(outDir, "features.npy");
+    await writeFileAtomic(logitsFile, [encodeNpy({ shape: [n, spec.classes], data: result.logits })]);
+    await writeFileAtomic(featuresFile, [encodeNpy({ shape: [n, spec.featureWidth], data: result.features })]);
+    ctx.log(`${entry.name} (${engine.backend}${typeof values.weights === "string" ? `, weights ${values.weights}` : ""}): ${n} image(s) -> ${logitsFile} (${n} x ${spec.classes}), ${featuresFile} (${n} x ${spec.featureWidth})`);
+    return { model: entry.name, backend: engine.backend, weights: values.weights ?? null, images: n, logits: logitsFile, features: featuresFile };
+  },
+};
