@@ -21,6 +21,8 @@ export interface CsgRow {
   schedule: string;
   history: CsgHistory;
   mis: { before: number; after: number };
+  /** The hinge's density target d. */
+  targetDensity: number;
 }
 
 /** "4 STD + 2 CSG epochs (Adam 1e-5 / 1e-3)": the schedule a run followed, for captions and tables. */
@@ -61,6 +63,25 @@ export function table1(rows: CsgRow[], cannotRun: { model: string; keys: readonl
     }
   }
   return plainTable(["model, data (our schedule)", "quantity", "ours", PAPER_COLUMN, "paper source / note"], values);
+}
+
+/** What Table 1's rows say, computed from them: each model's change on both paths and the density reached. */
+export function table1Findings(rows: CsgRow[]): string {
+  const paper = PAPER.resnet20Cifar10StdTable1.value;
+  return rows
+    .map((r) => {
+      const h = r.history;
+      const last = h.stdAccuracy.length - 1;
+      const [std0, std1, csg1] = [pct(h.stdAccuracy[0]), pct(h.stdAccuracy[last]), pct(h.csgAccuracy[last])];
+      const signed = (d: number) => `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)}`;
+      const paperNote = r.model === "resnet20" ? `; the paper's ${paper} for both paths lies ${Math.abs(std1 - paper).toFixed(2)} points ${std1 > paper ? "below" : "above"} our STD path and ${Math.abs(csg1 - paper).toFixed(2)} points ${csg1 > paper ? "below" : "above"} our CSG path` : "";
+      return (
+        `- **${r.model}** (${r.schedule}): the network (STD path) went from ${std0.toFixed(2)} to ${std1.toFixed(2)} % (${signed(std1 - std0)} points); ` +
+        `the CSG path, which sees the true label through G[y], reached ${csg1.toFixed(2)} % (${signed(csg1 - std1)} points above the network); ` +
+        `G's density fell from ${h.density[0].toFixed(2)} to ${h.density[last].toFixed(4)} (target ${r.targetDensity}); MIS ${r.mis.before.toFixed(4)} -> ${r.mis.after.toFixed(4)}${paperNote}.`
+      );
+    })
+    .join("\n");
 }
 
 /** Numbers other reports give for ResNet20 on CIFAR-10, each with its source; never the paper's and never ours. */
