@@ -28,8 +28,14 @@ export interface CsgRow {
 /** "4 STD + 2 CSG epochs (Adam 1e-5 / 1e-3)": the schedule a run followed, for captions and tables. */
 export function describeSchedule(history: CsgHistory, h: Pick<CsgHyperparameters, "optimiser" | "stdLr" | "csgLr">): string {
   const count = (p: string) => history.epochs.filter((e) => e.path === p).length;
-  return `${count("std")} STD + ${count("csg")} CSG epoch(s), ${h.optimiser === "adam" ? "Adam" : "SGD"} ${h.stdLr} / ${h.csgLr}`;
+  return `${count("std")} STD + ${count("csg")} CSG epoch(s), ${h.optimiser === "adam" ? "Adam" : "SGD"} ${lrText(h.stdLr)} / ${lrText(h.csgLr)}`;
 }
+
+/** 1e-5 rather than 0.00001; 0.1 as it is. */
+const lrText = (lr: number) => (lr < 0.01 ? lr.toExponential() : String(lr));
+
+/** Densities, MIS and MI with four decimals, as strings so a table's digits option leaves them alone. */
+const four = (x: number) => x.toFixed(4);
 
 type Cell = number | string | null;
 
@@ -51,8 +57,8 @@ export function table1(rows: CsgRow[], cannotRun: { model: string; keys: readonl
       [label, "STD path accuracy after CSG training (%)", pct(h.stdAccuracy[last]), ...paper(isResNet20 ? "resnet20Cifar10StdTable1" : undefined)],
       [label, "CSG path accuracy (true-label gates), G = 0.5 before training (%)", pct(h.csgAccuracy[0]), ...paper(undefined)],
       [label, "CSG path accuracy (true-label gates) after CSG training (%)", pct(h.csgAccuracy[last]), ...paper(isResNet20 ? "resnet20Cifar10CsgTable1" : undefined)],
-      [label, "L1 density of G after training", h.density[last], ...paper(undefined)],
-      [label, "MIS, pretrained -> after CSG training", `${r.mis.before.toFixed(4)} -> ${r.mis.after.toFixed(4)}`, ...paper(undefined)],
+      [label, "L1 density of G after training", four(h.density[last]), ...paper(undefined)],
+      [label, "MIS, pretrained -> after CSG training", `${four(r.mis.before)} -> ${four(r.mis.after)}`, ...paper(undefined)],
     );
   }
   for (const c of cannotRun) {
@@ -78,7 +84,8 @@ export function table1Findings(rows: CsgRow[]): string {
       return (
         `- **${r.model}** (${r.schedule}): the network (STD path) went from ${std0.toFixed(2)} to ${std1.toFixed(2)} % (${signed(std1 - std0)} points); ` +
         `the CSG path, which sees the true label through G[y], reached ${csg1.toFixed(2)} % (${signed(csg1 - std1)} points above the network); ` +
-        `G's density fell from ${h.density[0].toFixed(2)} to ${h.density[last].toFixed(4)} (target ${r.targetDensity}); MIS ${r.mis.before.toFixed(4)} -> ${r.mis.after.toFixed(4)}${paperNote}.`
+        `G's density ${h.density[last] < h.density[0] ? "fell" : "rose"} from ${h.density[0].toFixed(2)} to ${four(h.density[last])} (hinge target ${r.targetDensity}); ` +
+        `MIS ${r.mis.after < r.mis.before ? "fell" : "rose"} from ${four(r.mis.before)} to ${four(r.mis.after)}${paperNote}.`
       );
     })
     .join("\n");
@@ -99,9 +106,9 @@ export function otherReportsTable(ours: CsgRow): TableSource {
   return plainTable(
     ["source", "network", "test accuracy (%)", "MIS", "L1 density"],
     [
-      [`ours (${ours.schedule})`, "CSG-trained", pct(h.stdAccuracy[last]), ours.mis.after, h.density[last]],
-      ["ours", "standard-trained (the pretrained checkpoint)", pct(h.stdAccuracy[0]), ours.mis.before, null],
-      ...OTHER_REPORTS.map((r) => [r.source, r.network, r.accuracy, r.mis, r.density] as Cell[]),
+      [`ours (${ours.schedule})`, "CSG-trained", pct(h.stdAccuracy[last]), four(ours.mis.after), four(h.density[last])],
+      ["ours", "standard-trained (the pretrained checkpoint)", pct(h.stdAccuracy[0]), four(ours.mis.before), null],
+      ...OTHER_REPORTS.map((r) => [r.source, r.network, r.accuracy, four(r.mis), r.density === null ? null : four(r.density)] as Cell[]),
     ],
   );
 }
@@ -213,7 +220,7 @@ export function setComparisonTable(rows: SetComparison[]): TableSource {
     ["network", "k", "overlap (of k x classes)", "A_f (%)", "A_d, Algorithm 1 (%)", "A_d, CSG top-k (%)", "noised, Algorithm 1 (%)", "noised, CSG top-k (%)", "mean MI, Algorithm 1", "mean MI, CSG top-k"],
     rows.map((r) => [
       r.network, r.k, `${r.overlap.total} / ${r.k * r.overlap.perClass.length}`, pct(r.fullAccuracy), pct(r.decomposed.algorithm1), pct(r.decomposed.csg),
-      pct(r.noised.algorithm1), pct(r.noised.csg), r.mi.meanAlgorithm1, r.mi.meanCsg,
+      pct(r.noised.algorithm1), pct(r.noised.csg), four(r.mi.meanAlgorithm1), four(r.mi.meanCsg),
     ]),
   );
 }
@@ -223,7 +230,7 @@ export function perClassComparisonTable(row: SetComparison, classNames: readonly
   return plainTable(
     ["class", "S_y (Algorithm 1)", "CSG top-k", "shared", "MI, Algorithm 1", "MI, CSG top-k"],
     classNames.map((name, y) => [
-      name, row.sets.algorithm1[y].join(", "), row.sets.csg[y].join(", "), row.overlap.perClass[y], row.mi.algorithm1[y], row.mi.csg[y],
+      name, row.sets.algorithm1[y].join(", "), row.sets.csg[y].join(", "), row.overlap.perClass[y], four(row.mi.algorithm1[y]), four(row.mi.csg[y]),
     ]),
   );
 }

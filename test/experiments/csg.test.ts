@@ -45,7 +45,7 @@ describe("notebook 01's CSG report", () => {
 
   it("fills Table 1 with our rows beside the paper's, and the paper-only rows with what they need", () => {
     const rows = [{ model: "resnet20", trainImages: 50000, schedule: describeSchedule(history, { optimiser: "adam", stdLr: 1e-5, csgLr: 1e-3 }), history, mis: { before: 0.1231, after: 0.14 }, targetDensity: 0.2 }];
-    expect(rows[0].schedule).toBe("1 STD + 1 CSG epoch(s), Adam 0.00001 / 0.001");
+    expect(rows[0].schedule).toBe("1 STD + 1 CSG epoch(s), Adam 1e-5 / 1e-3");
     const t = table1(rows, [{ model: "resnet34, CIFAR-10", keys: ["resnet34Cifar10StdTable1", "resnet34Cifar10CsgTable1"], needs: "training from scratch" }]);
     expect(t.columns).toEqual(["model, data (our schedule)", "quantity", "ours", PAPER_COLUMN, "paper source / note"]);
     const cells = t.values as unknown as (string | number | null)[][];
@@ -58,14 +58,14 @@ describe("notebook 01's CSG report", () => {
     expect(paperOnly.map((r) => [r[2], r[3]])).toEqual([[null, 84.07], [null, 84.07]]);
     expect(String(paperOnly[0][4])).toContain("not run here: training from scratch");
     expect(table1Findings(rows)).toBe(
-      "- **resnet20** (1 STD + 1 CSG epoch(s), Adam 0.00001 / 0.001): the network (STD path) went from 91.73 to 91.02 % (−0.71 points); " +
-        "the CSG path, which sees the true label through G[y], reached 95.00 % (+3.98 points above the network); G's density fell from 0.50 to 0.3100 (target 0.2); " +
-        "MIS 0.1231 -> 0.1400; the paper's 88.09 for both paths lies 2.93 points below our STD path and 6.91 points below our CSG path.",
+      "- **resnet20** (1 STD + 1 CSG epoch(s), Adam 1e-5 / 1e-3): the network (STD path) went from 91.73 to 91.02 % (−0.71 points); " +
+        "the CSG path, which sees the true label through G[y], reached 95.00 % (+3.98 points above the network); G's density fell from 0.50 to 0.3100 (hinge target 0.2); " +
+        "MIS rose from 0.1231 to 0.1400; the paper's 88.09 for both paths lies 2.93 points below our STD path and 6.91 points below our CSG path.",
     );
     const other = otherReportsTable(rows[0]);
     const otherCells = other.values as unknown as (string | number | null)[][];
-    expect(otherCells[0].slice(1, 5)).toEqual(["CSG-trained", 91.02, 0.14, 0.31]);
-    expect(otherCells.map((r) => r[3])).toContain(0.1603);
+    expect(otherCells[0].slice(1, 5)).toEqual(["CSG-trained", 91.02, "0.1400", "0.3100"]);
+    expect(otherCells.map((r) => r[3])).toContain("0.1603");
   });
 
   it("draws both paths and the density per epoch, with the paper's line for ResNet20", () => {
