@@ -162,6 +162,14 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
         });
         break;
       }
+      case "maxpool":
+        nodes.push({
+          opType: "MaxPool",
+          inputs: [rename(l.input)],
+          outputs: [l.output],
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad] },
+        });
+        break;
       case "globalAvgPool": {
         const pooled = `${l.output}:nchw11`;
         nodes.push({ opType: "GlobalAveragePool", inputs: [rename(l.input)], outputs: [pooled] });

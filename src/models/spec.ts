@@ -53,6 +53,16 @@ export interface ShortcutALayer {
   padChannelsEachSide: number;
 }
 
+/** Max pooling, padded symmetrically with positions that never win (PyTorch's MaxPool2d pads with -inf). */
+export interface MaxPoolLayer {
+  op: "maxpool";
+  input: TensorName;
+  output: TensorName;
+  kernel: number;
+  stride: number;
+  pad: number;
+}
+
 export interface GlobalAvgPoolLayer {
   op: "globalAvgPool";
   input: TensorName;
@@ -75,6 +85,7 @@ export type Layer =
   | ReluLayer
   | AddLayer
   | ShortcutALayer
+  | MaxPoolLayer
   | GlobalAvgPoolLayer
   | LinearLayerSpec;
 

@@ -19,6 +19,7 @@ type Step =
   | { kind: "add"; inputs: [TensorName, TensorName]; output: TensorName }
   | { kind: "shortcutA"; input: TensorName; output: TensorName; stride: number; padChannels: number }
   | { kind: "globalAvgPool"; input: TensorName; output: TensorName }
+  | { kind: "maxpool"; input: TensorName; output: TensorName; kernel: number; stride: number; pad: number }
   | { kind: "linear"; input: TensorName; output: TensorName; /** [in, out] */ weight: tf.Tensor2D; bias: tf.Tensor1D };
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
@@ -130,6 +131,9 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
       case "add":
         steps.push({ kind: "add", inputs: layer.inputs, output: layer.output });
         break;
+      case "maxpool":
+        steps.push({ kind: "maxpool", input: layer.input, output: layer.output, kernel: layer.kernel, stride: layer.stride, pad: layer.pad });
+        break;
       case "shortcutA":
         steps.push({ kind: "shortcutA", input: layer.input, output: layer.output, stride: layer.stride, padChannels: layer.padChannelsEachSide });
         break;
@@ -189,6 +193,12 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
     }
     case "globalAvgPool":
       return tf.mean(read(step.input), [1, 2]);
+    case "maxpool": {
+      // Padded with -inf, as PyTorch does: a padded position never wins, whatever the sign of the activations.
+      const p = step.pad;
+      const padded = p === 0 ? read(step.input) : tf.pad(read(step.input) as tf.Tensor4D, [[0, 0], [p, p], [p, p], [0, 0]], -Infinity);
+      return tf.maxPool(padded as tf.Tensor4D, step.kernel, step.stride, "valid");
+    }
     case "linear":
       return tf.fused.matMul({ a: read(step.input) as tf.Tensor2D, b: step.weight, bias: step.bias });
   }

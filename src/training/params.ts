@@ -9,6 +9,17 @@ import type { NamedTensor, StateDict } from "../torch";
 /** BatchNorm's running statistics: updated from batch statistics, never by the optimiser. */
 export const BN_MOMENTUM = 0.1;
 
+/** The layer types the training steps (ONNX graph and TF.js) differentiate. */
+const TRAINABLE_OPS = new Set(["conv2d", "batchnorm", "relu", "add", "shortcutA", "globalAvgPool", "linear"]);
+
+/** Refuses a model whose layers the training steps cannot differentiate, naming the first such layer. */
+export function checkTrainable(spec: ModelSpec): void {
+  const other = spec.layers.find((l) => !TRAINABLE_OPS.has(l.op));
+  if (other !== undefined) {
+    throw new Error(`${spec.name} has a '${other.op}' layer (output '${other.output}'), which training does not support yet; training runs on models built from ${[...TRAINABLE_OPS].join(", ")}`);
+  }
+}
+
 /** Names of the parameters the optimiser updates, in spec order (conv weights, BN affine, linear). */
 export function trainableNames(spec: ModelSpec): string[] {
   const names: string[] = [];

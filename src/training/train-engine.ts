@@ -9,6 +9,7 @@ import { NATIVE_TF_BACKEND } from "../backend";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
 import { type TrainStepResult, tfjsTrainStep } from "./tfjs-train-step";
+import { checkTrainable } from "./params";
 import { registerTrainingKernels } from "./wasm-kernels";
 
 export interface TrainEngine {
@@ -80,6 +81,7 @@ export async function createTrainEngine(
   choice: TrainEngineChoice = trainEngineFromEnv(),
   options: TrainEngineOptions = {},
 ): Promise<TrainEngine> {
+  checkTrainable(spec);
   const gated = options.gated ?? false;
   if (choice === "onnx") return onnxTrainEngine(spec, mask, gated);
   // The caller has chosen the TF.js backend already (evaluation runs on it); native TF.js trains well itself.

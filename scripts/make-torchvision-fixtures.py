@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Reduced torchvision ResNets (fewer blocks, narrower stages, built with torchvision 0.14's own blocks and
+_make_layer) with seeded random weights and non-trivial BatchNorm statistics, saved in both serialisations, with
+inputs and torchvision's float64 logits and pooled features, for test/models/torchvision-resnet.test.ts.
+Run: /usr/bin/python3 scripts/make-torchvision-fixtures.py"""
+import json
+import os
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "torchvision")
+CONFIGS = {
+    # name: (block, blocks, stem, planes, width_per_group, classes, input side)
+    "tv-basic": ("basic", [1, 1, 2, 1], 8, [8, 16, 24, 32], 64, 7, 45),
+    "tv-bottleneck": ("bottleneck", [1, 2, 1, 1], 8, [8, 16, 16, 32], 64, 5, 40),
+    "tv-wide": ("bottleneck", [1, 1, 1, 1], 8, [8, 8, 16, 16], 128, 3, 33),
+}
+
+
+def build(block, blocks, stem, planes, width_per_group, classes):
+    kind = BasicBlock if block == "basic" else Bottleneck
+    model = ResNet(kind, [1, 1, 1, 1], num_classes=classes, width_per_group=width_per_group)
+    # Narrow the stem and stages with torchvision's own layer builder, so each block is torchvision's.
+    model.inplanes = stem
+    model.conv1 = nn.Conv2d(3, stem, kernel_size=7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(stem)
+    model.layer1 = model._make_layer(kind, planes[0], blocks[0])
+    model.layer2 = model._make_layer(kind, planes[1], blocks[1], stride=2)
+    model.layer3 = model._make_layer(kind, planes[2], blocks[2], stride=2)
+    model.layer4 = model._make_layer(kind, planes[3], blocks[3], stride=2)
+    model.fc = nn.Linear(planes[3] * kind.expansion, classes)
+    return model
+
+
+def randomise(model, generator):
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            if name.endswith("running_var"):
+                tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
+            elif name.endswith("running_mean") or name.endswith(".bias"):
+                tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
+            elif "bn" in name or "downsample.1" in name:
+                tensor.copy_(0.8 + 0.4 * torch.rand(tensor.shape, generator=generator))
+            else:
+                fan_in = tensor[0].numel()
+                tensor.copy_(torch.randn(tensor.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+
+
+def forward(model, x):
+    m = model
+    y = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+    y = m.layer4(m.layer3(m.layer2(m.layer1(y))))
+    features = torch.flatten(m.avgpool(y), 1)
+    logits = m.fc(features)
+    assert torch.allclose(logits, m(x))
+    return features, logits
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    header = {"torch": torch.__version__, "torchvision": torchvision.__version__, "layout": "NHWC inputs", "models": {}}
+    blobs = []
+    offset = 0
+    for seed, (name, (block, blocks, stem, planes, wpg, classes, side)) in enumerate(CONFIGS.items()):
+        generator = torch.Generator().manual_seed(seed)
+        model = build(block, blocks, stem, planes, wpg, classes)
+        randomise(model, generator)
+        model.eval()
+        torch.save(model.state_dict(), os.path.join(OUT, f"{name}.pth"))
+        torch.save(model.state_dict(), os.path.join(OUT, f"{name}-legacy.pth"), _use_new_zipfile_serialization=False)
+        x = torch.randn((3, 3, side, side), generator=generator)
+        with torch.no_grad():
+            features, logits = forward(model.double(), x.double())
+        entry = {"block": block, "blocks": blocks, "stem": stem, "planes": planes, "widthPerGroup": wpg, "classes": classes, "inputSize": side, "arrays": {}}
+        for key, array in (("inputs", x.permute(0, 2, 3, 1).numpy()), ("features", features.numpy()), ("logits", logits.numpy())):
+            data = np.ascontiguousarray(array, dtype=np.float32)
+            entry["arrays"][key] = {"offset": offset, "shape": list(data.shape)}
+            blobs.append(data.tobytes())
+            offset += data.nbytes
+        header["models"][name] = entry
+    with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
+        f.write(b"".join(blobs))
+    with open(os.path.join(OUT, "fixtures.json"), "w") as f:
+        json.dump(header, f, indent=1)
+
+
+main()
