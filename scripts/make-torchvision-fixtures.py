@@ -1,15 +1,19 @@
 #!/usr/bin/python3
 """Reduced torchvision ResNets (fewer blocks, narrower stages, built with torchvision 0.14's own blocks and
-_make_layer) with seeded random weights and non-trivial BatchNorm statistics, saved in both serialisations, with
+_make_layer) and DenseNets (torchvision's DenseNet class with a small growth rate and few layers) with seeded
+random weights and non-trivial BatchNorm statistics, saved in both serialisations, with
 inputs and torchvision's float64 logits and pooled features, for test/models/torchvision-resnet.test.ts.
 Run: /usr/bin/python3 scripts/make-torchvision-fixtures.py"""
 import json
 import os
+import re
 
 import numpy as np
 import torch
 import torchvision
 from torch import nn
+from torch.nn import functional as F
+from torchvision.models import DenseNet
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "torchvision")
@@ -18,6 +22,11 @@ CONFIGS = {
     "tv-basic": ("basic", [1, 1, 2, 1], 8, [8, 16, 24, 32], 64, 7, 45),
     "tv-bottleneck": ("bottleneck", [1, 2, 1, 1], 8, [8, 16, 16, 32], 64, 5, 40),
     "tv-wide": ("bottleneck", [1, 1, 1, 1], 8, [8, 8, 16, 16], 128, 3, 33),
+}
+DENSENETS = {
+    # name: (growth rate, block config, initial features, bn_size, classes, input side)
+    "tv-densenet": (4, [2, 3, 2, 1], 8, 2, 6, 37),
+    "tv-densenet3": (6, [1, 2, 2], 12, 4, 4, 30),
 }
 
 
@@ -45,11 +54,18 @@ def randomise(model, generator):
                 tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
             elif name.endswith("running_mean") or name.endswith(".bias"):
                 tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
-            elif "bn" in name or "downsample.1" in name:
+            elif "bn" in name or "norm" in name or "downsample.1" in name:
                 tensor.copy_(0.8 + 0.4 * torch.rand(tensor.shape, generator=generator))
             else:
                 fan_in = tensor[0].numel()
                 tensor.copy_(torch.randn(tensor.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+
+
+def densenet_forward(model, x):
+    features = torch.flatten(F.adaptive_avg_pool2d(F.relu(model.features(x)), (1, 1)), 1)
+    logits = model.classifier(features)
+    assert torch.allclose(logits, model(x))
+    return features, logits
 
 
 def forward(model, x):
@@ -67,23 +83,37 @@ def main():
     header = {"torch": torch.__version__, "torchvision": torchvision.__version__, "layout": "NHWC inputs", "models": {}}
     blobs = []
     offset = 0
-    for seed, (name, (block, blocks, stem, planes, wpg, classes, side)) in enumerate(CONFIGS.items()):
+    def add(name, seed, model, side, entry, run, legacy_keys=None):
+        nonlocal offset
         generator = torch.Generator().manual_seed(seed)
-        model = build(block, blocks, stem, planes, wpg, classes)
         randomise(model, generator)
         model.eval()
-        torch.save(model.state_dict(), os.path.join(OUT, f"{name}.pth"))
-        torch.save(model.state_dict(), os.path.join(OUT, f"{name}-legacy.pth"), _use_new_zipfile_serialization=False)
+        state = model.state_dict()
+        torch.save(state, os.path.join(OUT, f"{name}.pth"))
+        legacy = state if legacy_keys is None else {legacy_keys(k): v for k, v in state.items()}
+        torch.save(legacy, os.path.join(OUT, f"{name}-legacy.pth"), _use_new_zipfile_serialization=False)
         x = torch.randn((3, 3, side, side), generator=generator)
         with torch.no_grad():
-            features, logits = forward(model.double(), x.double())
-        entry = {"block": block, "blocks": blocks, "stem": stem, "planes": planes, "widthPerGroup": wpg, "classes": classes, "inputSize": side, "arrays": {}}
+            features, logits = run(model.double(), x.double())
+        entry = {**entry, "classes": int(logits.shape[1]), "inputSize": side, "arrays": {}}
         for key, array in (("inputs", x.permute(0, 2, 3, 1).numpy()), ("features", features.numpy()), ("logits", logits.numpy())):
             data = np.ascontiguousarray(array, dtype=np.float32)
             entry["arrays"][key] = {"offset": offset, "shape": list(data.shape)}
             blobs.append(data.tobytes())
             offset += data.nbytes
         header["models"][name] = entry
+
+    seed = 0
+    for name, (block, blocks, stem, planes, wpg, classes, side) in CONFIGS.items():
+        add(name, seed, build(block, blocks, stem, planes, wpg, classes), side,
+            {"family": "resnet", "block": block, "blocks": blocks, "stem": stem, "planes": planes, "widthPerGroup": wpg}, forward)
+        seed += 1
+    # The published DenseNet files name dense-layer parameters norm.1, conv.2, ...: the legacy copies do too.
+    legacy_dense = lambda k: re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k)
+    for name, (growth, blocks, init, bn_size, classes, side) in DENSENETS.items():
+        model = DenseNet(growth_rate=growth, block_config=tuple(blocks), num_init_features=init, bn_size=bn_size, num_classes=classes)
+        add(name, seed, model, side, {"family": "densenet", "growthRate": growth, "blocks": blocks, "initFeatures": init, "bnSize": bn_size}, densenet_forward, legacy_dense)
+        seed += 1
     with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
         f.write(b"".join(blobs))
     with open(os.path.join(OUT, "fixtures.json"), "w") as f:

@@ -3,7 +3,7 @@
  * convolution is folded into that convolution's weight and bias (inference mode, running statistics), so
  * ONNX Runtime sees Conv(+Add)+Relu chains it can fuse.
  */
-import type { BatchNormLayer, Conv2dLayer, Layer, ModelSpec } from "./spec";
+import { type BatchNormLayer, type Conv2dLayer, type Layer, layerInputs, type ModelSpec } from "./spec";
 import type { StateDict } from "../torch";
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from "./onnx-proto";
 
@@ -37,7 +37,7 @@ export function getParam(stateDict: StateDict, key: string, shape: number[]): Fl
 function countConsumers(layers: Layer[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const l of layers) {
-    const inputs = l.op === "add" ? l.inputs : [l.input];
+    const inputs = layerInputs(l);
     for (const i of inputs) counts.set(i, (counts.get(i) ?? 0) + 1);
   }
   return counts;
@@ -162,6 +162,17 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
         });
         break;
       }
+      case "concat":
+        nodes.push({ opType: "Concat", inputs: l.inputs.map(rename), outputs: [l.output], attributes: { axis: 1 } });
+        break;
+      case "avgpool":
+        nodes.push({
+          opType: "AveragePool",
+          inputs: [rename(l.input)],
+          outputs: [l.output],
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride] },
+        });
+        break;
       case "maxpool":
         nodes.push({
           opType: "MaxPool",

@@ -53,6 +53,22 @@ export interface ShortcutALayer {
   padChannelsEachSide: number;
 }
 
+/** Channel concatenation of the inputs, in order (DenseNet's dense connections). */
+export interface ConcatLayer {
+  op: "concat";
+  inputs: TensorName[];
+  output: TensorName;
+}
+
+/** Average pooling without padding (DenseNet's transitions). */
+export interface AvgPoolLayer {
+  op: "avgpool";
+  input: TensorName;
+  output: TensorName;
+  kernel: number;
+  stride: number;
+}
+
 /** Max pooling, padded symmetrically with positions that never win (PyTorch's MaxPool2d pads with -inf). */
 export interface MaxPoolLayer {
   op: "maxpool";
@@ -85,9 +101,16 @@ export type Layer =
   | ReluLayer
   | AddLayer
   | ShortcutALayer
+  | ConcatLayer
+  | AvgPoolLayer
   | MaxPoolLayer
   | GlobalAvgPoolLayer
   | LinearLayerSpec;
+
+/** The tensors a layer reads. */
+export function layerInputs(l: Layer): TensorName[] {
+  return l.op === "add" || l.op === "concat" ? [...l.inputs] : [l.input];
+}
 
 export interface ModelSpec {
   name: string;

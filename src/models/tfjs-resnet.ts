@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { StateDict } from "../torch";
 import type { ForwardEngine, ForwardResult } from "./engine";
-import type { Conv2dLayer, Layer, ModelSpec, TensorName } from "./spec";
+import { type Conv2dLayer, type Layer, layerInputs, type ModelSpec, type TensorName } from "./spec";
 
 export interface TfjsEngineOptions {
   /**
@@ -17,6 +17,8 @@ type Step =
   | { kind: "batchnorm"; input: TensorName; output: TensorName; mean: tf.Tensor1D; variance: tf.Tensor1D; gamma: tf.Tensor1D; beta: tf.Tensor1D; eps: number }
   | { kind: "relu"; input: TensorName; output: TensorName }
   | { kind: "add"; inputs: [TensorName, TensorName]; output: TensorName }
+  | { kind: "concat"; inputs: TensorName[]; output: TensorName }
+  | { kind: "avgpool"; input: TensorName; output: TensorName; kernel: number; stride: number }
   | { kind: "shortcutA"; input: TensorName; output: TensorName; stride: number; padChannels: number }
   | { kind: "globalAvgPool"; input: TensorName; output: TensorName }
   | { kind: "maxpool"; input: TensorName; output: TensorName; kernel: number; stride: number; pad: number }
@@ -68,7 +70,7 @@ function torchConvToHwio(w: Float32Array, layer: Conv2dLayer, scale?: Float64Arr
 function readerCounts(layers: Layer[]): Map<TensorName, number> {
   const counts = new Map<TensorName, number>();
   for (const layer of layers) {
-    for (const name of layer.op === "add" ? layer.inputs : [layer.input]) counts.set(name, (counts.get(name) ?? 0) + 1);
+    for (const name of layerInputs(layer)) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return counts;
 }
@@ -131,6 +133,12 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
       case "add":
         steps.push({ kind: "add", inputs: layer.inputs, output: layer.output });
         break;
+      case "concat":
+        steps.push({ kind: "concat", inputs: layer.inputs, output: layer.output });
+        break;
+      case "avgpool":
+        steps.push({ kind: "avgpool", input: layer.input, output: layer.output, kernel: layer.kernel, stride: layer.stride });
+        break;
       case "maxpool":
         steps.push({ kind: "maxpool", input: layer.input, output: layer.output, kernel: layer.kernel, stride: layer.stride, pad: layer.pad });
         break;
@@ -156,6 +164,10 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
     throw new Error(`state dict does not fit ${spec.name}: ${shown}${more}. Is it the checkpoint of this architecture (keys without the 'module.' prefix)?`);
   }
   return steps;
+}
+
+function stepInputs(step: Step): TensorName[] {
+  return step.kind === "add" || step.kind === "concat" ? step.inputs : [step.input];
 }
 
 function stepTensors(step: Step): tf.Tensor[] {
@@ -193,6 +205,10 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
     }
     case "globalAvgPool":
       return tf.mean(read(step.input), [1, 2]);
+    case "concat":
+      return tf.concat(step.inputs.map(read) as tf.Tensor4D[], 3);
+    case "avgpool":
+      return tf.avgPool(read(step.input) as tf.Tensor4D, step.kernel, step.stride, "valid");
     case "maxpool": {
       // Padded with -inf, as PyTorch does: a padded position never wins, whatever the sign of the activations.
       const p = step.pad;
@@ -229,7 +245,7 @@ class TfjsResNetEngine implements TfjsEngine {
   constructor(readonly spec: ModelSpec, steps: Step[]) {
     this.steps = steps;
     steps.forEach((step, i) => {
-      for (const name of step.kind === "add" ? step.inputs : [step.input]) this.lastUse.set(name, i);
+      for (const name of stepInputs(step)) this.lastUse.set(name, i);
     });
     this.produced = new Set([spec.input, ...steps.map((s) => s.output)]);
   }
@@ -264,7 +280,7 @@ class TfjsResNetEngine implements TfjsEngine {
       steps.forEach((step, i) => {
         live.set(step.output, run(step, read));
         // A batch of activations is large (256 images x 16 x 32 x 32 floats = 16 MiB); free each once dead.
-        for (const name of step.kind === "add" ? step.inputs : [step.input]) {
+        for (const name of stepInputs(step)) {
           if (this.lastUse.get(name) === i && !kept.has(name)) live.get(name)?.dispose();
         }
       });

@@ -350,6 +350,19 @@ export function activationShapes(spec: ModelSpec): Map<TensorName, Shape> {
       case "linear":
         shapes.set(l.output, [l.outFeatures, 1, 1]);
         break;
+      case "concat": {
+        const parts = l.inputs.map(of);
+        shapes.set(l.output, [parts.reduce((sum, [c]) => sum + c, 0), parts[0][1], parts[0][2]]);
+        break;
+      }
+      case "avgpool":
+      case "maxpool": {
+        const [c, h, w] = of(l.input);
+        const pad = l.op === "maxpool" ? l.pad : 0;
+        const side = (n: number) => Math.floor((n + 2 * pad - l.kernel) / l.stride) + 1;
+        shapes.set(l.output, [c, side(h), side(w)]);
+        break;
+      }
       default:
         shapes.set(l.output, of(l.input));
     }

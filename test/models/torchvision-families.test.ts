@@ -1,13 +1,15 @@
 /**
- * torchvision's ResNet family on the model description, against torchvision 0.14 itself: reduced configurations
- * (scripts/make-torchvision-fixtures.py: fewer blocks and narrower stages, built from torchvision's own blocks,
- * seeded random weights and BatchNorm statistics, odd input sides) in both serialisations, on the ONNX Runtime
- * and TF.js executors.
+ * torchvision's ResNet and DenseNet families on the model description, against torchvision 0.14 itself: reduced
+ * configurations (scripts/make-torchvision-fixtures.py: fewer blocks and narrower stages built from torchvision's
+ * own classes, seeded random weights and BatchNorm statistics, odd input sides) in both serialisations (the
+ * DenseNet legacy copies also with the published files' `norm.1` key names), on ONNX Runtime and TF.js.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
-import { TORCHVISION_RESNETS, torchvisionResNetSpec, type TorchvisionResNetConfig } from "../../src/models/families/torchvision-resnet";
+import { renameLegacyDenseNetKeys, TORCHVISION_DENSENETS, torchvisionDenseNetSpec } from "../../src/models/families/torchvision-densenet";
+import { TORCHVISION_RESNETS, torchvisionResNetSpec } from "../../src/models/families/torchvision-resnet";
+import type { ModelSpec } from "../../src/models/spec";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { countLayers } from "../../src/models/summary";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
@@ -17,9 +19,15 @@ import { createTrainEngine } from "../../src/training";
 import { maxAbsDiff } from "./parity-fixture";
 
 const DIR = path.join(__dirname, "..", "fixtures", "torchvision");
-const header = JSON.parse(fs.readFileSync(path.join(DIR, "fixtures.json"), "utf8")) as {
-  models: Record<string, Omit<TorchvisionResNetConfig, "name"> & { arrays: Record<string, { offset: number; shape: number[] }> }>;
-};
+type Entry = { family: "resnet" | "densenet"; arrays: Record<string, { offset: number; shape: number[] }> } & Record<string, unknown>;
+const header = JSON.parse(fs.readFileSync(path.join(DIR, "fixtures.json"), "utf8")) as { models: Record<string, Entry> };
+
+function specOf(name: string): ModelSpec {
+  const { family, arrays: _arrays, ...config } = header.models[name];
+  return family === "resnet"
+    ? torchvisionResNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionResNetSpec>[0], "name">) })
+    : torchvisionDenseNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionDenseNetSpec>[0], "name">) });
+}
 const bin = fs.readFileSync(path.join(DIR, "arrays.bin"));
 const array = (model: string, key: string) => {
   const { offset, shape } = header.models[model].arrays[key];
@@ -33,14 +41,14 @@ const argmax = (logits: Float32Array, classes: number) =>
     return row.indexOf(Math.max(...row));
   });
 
-describe("torchvision ResNets on the model description", () => {
+describe("torchvision ResNets and DenseNets on the model description", () => {
   beforeAll(() => selectBackend({ force: "cpu", logger: () => {} }));
 
   const cases = Object.keys(header.models).flatMap((name) => ["", "-legacy"].map((suffix) => [name, suffix] as const));
   it.each(cases)("%s%s.pth: logits and features equal torchvision's on ONNX Runtime and TF.js", async (name, suffix) => {
-    const { arrays: _arrays, ...config } = header.models[name];
-    const spec = torchvisionResNetSpec({ name, ...config });
-    const { stateDict } = await loadTorchCheckpoint(path.join(DIR, `${name}${suffix}.pth`));
+    const spec = specOf(name);
+    const loaded = (await loadTorchCheckpoint(path.join(DIR, `${name}${suffix}.pth`))).stateDict;
+    const stateDict = header.models[name].family === "densenet" ? renameLegacyDenseNetKeys(loaded) : loaded;
     checkStateDict(spec, stateDict, name);
     const inputs = array(name, "inputs");
     const count = header.models[name].arrays.inputs.shape[0];
@@ -71,6 +79,23 @@ describe("torchvision ResNets on the model description", () => {
     // Convolutions plus the linear layer; the downsample 1x1 convolutions count too.
     expect(countLayers(torchvisionResNetSpec(TORCHVISION_RESNETS.resnet18))).toBe(21);
     expect(countLayers(r50)).toBe(54);
+  });
+
+  it("reads the published DenseNet files' legacy key names only through the family's renaming", async () => {
+    const spec = specOf("tv-densenet");
+    const { stateDict } = await loadTorchCheckpoint(path.join(DIR, "tv-densenet-legacy.pth"));
+    expect(() => checkStateDict(spec, stateDict, "tv-densenet-legacy.pth")).toThrow("tv-densenet-legacy.pth has no 'features.denseblock1.denselayer1.norm1.weight' (shape [8])");
+    const renamed = renameLegacyDenseNetKeys(stateDict);
+    expect(renamed.has("features.denseblock1.denselayer1.conv2.weight")).toBe(true);
+    expect(renamed.has("features.transition1.norm.weight")).toBe(true);
+    expect(() => checkStateDict(spec, renamed, "renamed")).not.toThrow();
+  });
+
+  it("builds the full-size DenseNets with torchvision's widths", () => {
+    expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet121).featureWidth).toBe(1024);
+    expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet161).featureWidth).toBe(2208);
+    expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet169).featureWidth).toBe(1664);
+    expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet201).featureWidth).toBe(1920);
   });
 
   it("refuses to train a model with a layer the training steps cannot differentiate", async () => {
