@@ -14,6 +14,7 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 from torchvision.models import DenseNet
+from torchvision.models.efficientnet import EfficientNet, MBConvConfig
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "torchvision")
@@ -27,6 +28,11 @@ DENSENETS = {
     # name: (growth rate, block config, initial features, bn_size, classes, input side)
     "tv-densenet": (4, [2, 3, 2, 1], 8, 2, 6, 37),
     "tv-densenet3": (6, [1, 2, 2], 12, 4, 4, 30),
+}
+EFFICIENTNETS = {
+    # name: (stage table: expand ratio, kernel, stride, input, output, blocks; width and depth multipliers; classes; side)
+    "tv-efficientnet": ([[1, 3, 1, 8, 8, 1], [4, 3, 2, 8, 16, 2], [4, 5, 2, 16, 24, 1], [2, 3, 1, 24, 24, 2]], 1.0, 1.0, 5, 35),
+    "tv-efficientnet-scaled": ([[1, 3, 1, 8, 8, 1], [6, 5, 2, 8, 16, 1], [3, 3, 2, 16, 24, 2]], 1.2, 1.4, 4, 29),
 }
 
 
@@ -54,7 +60,7 @@ def randomise(model, generator):
                 tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
             elif name.endswith("running_mean") or name.endswith(".bias"):
                 tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
-            elif "bn" in name or "norm" in name or "downsample.1" in name:
+            elif "bn" in name or "norm" in name or "downsample.1" in name or (tensor.dim() == 1 and name.endswith("weight")):
                 tensor.copy_(0.8 + 0.4 * torch.rand(tensor.shape, generator=generator))
             else:
                 fan_in = tensor[0].numel()
@@ -63,6 +69,13 @@ def randomise(model, generator):
 
 def densenet_forward(model, x):
     features = torch.flatten(F.adaptive_avg_pool2d(F.relu(model.features(x)), (1, 1)), 1)
+    logits = model.classifier(features)
+    assert torch.allclose(logits, model(x))
+    return features, logits
+
+
+def efficientnet_forward(model, x):
+    features = torch.flatten(model.avgpool(model.features(x)), 1)
     logits = model.classifier(features)
     assert torch.allclose(logits, model(x))
     return features, logits
@@ -113,6 +126,11 @@ def main():
     for name, (growth, blocks, init, bn_size, classes, side) in DENSENETS.items():
         model = DenseNet(growth_rate=growth, block_config=tuple(blocks), num_init_features=init, bn_size=bn_size, num_classes=classes)
         add(name, seed, model, side, {"family": "densenet", "growthRate": growth, "blocks": blocks, "initFeatures": init, "bnSize": bn_size}, densenet_forward, legacy_dense)
+        seed += 1
+    for name, (stages, width_mult, depth_mult, classes, side) in EFFICIENTNETS.items():
+        setting = [MBConvConfig(*row, width_mult=width_mult, depth_mult=depth_mult) for row in stages]
+        model = EfficientNet(setting, dropout=0.2, num_classes=classes)
+        add(name, seed, model, side, {"family": "efficientnet", "stages": stages, "widthMult": width_mult, "depthMult": depth_mult}, efficientnet_forward)
         seed += 1
     with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
         f.write(b"".join(blobs))

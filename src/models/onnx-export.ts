@@ -3,7 +3,7 @@
  * convolution is folded into that convolution's weight and bias (inference mode, running statistics), so
  * ONNX Runtime sees Conv(+Add)+Relu chains it can fuse.
  */
-import { type BatchNormLayer, type Conv2dLayer, type Layer, layerInputs, type ModelSpec } from "./spec";
+import { type BatchNormLayer, type Conv2dLayer, convWeightShape, type Layer, layerInputs, type ModelSpec } from "./spec";
 import type { StateDict } from "../torch";
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from "./onnx-proto";
 
@@ -62,7 +62,7 @@ export function batchNormAffine(bn: BatchNormLayer, stateDict: StateDict): { sca
 }
 
 function convWeight(conv: Conv2dLayer, stateDict: StateDict): Float32Array {
-  return getParam(stateDict, conv.weight, [conv.outChannels, conv.inChannels, conv.kernel, conv.kernel]);
+  return getParam(stateDict, conv.weight, convWeightShape(conv));
 }
 
 /** Build the inference graph of `spec` with weights from `stateDict`, serialised as ONNX ModelProto bytes. */
@@ -104,27 +104,32 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
     switch (l.op) {
       case "conv2d": {
         const weight = convWeight(l, stateDict);
+        const shape = convWeightShape(l);
+        const bias = l.bias === undefined ? undefined : getParam(stateDict, l.bias, [l.outChannels]);
         const bn = foldTarget.get(l);
         const inputs = [rename(l.input)];
         let output = l.output;
         if (bn) {
           const { scale, shift } = batchNormAffine(bn, stateDict);
-          const perOut = l.inChannels * l.kernel * l.kernel;
+          const perOut = weight.length / l.outChannels;
           const scaled = new Float32Array(weight.length);
           for (let o = 0; o < l.outChannels; o++) {
             for (let j = 0; j < perOut; j++) scaled[o * perOut + j] = weight[o * perOut + j] * scale[o];
           }
-          inputs.push(constant(`${l.weight}:folded`, [l.outChannels, l.inChannels, l.kernel, l.kernel], scaled));
-          inputs.push(constant(`${bn.param}:shift`, [l.outChannels], shift));
+          // BN(conv(x) + b) = conv_{w s}(x) + (b s + shift).
+          const folded = bias === undefined ? shift : shift.map((v, o) => v + bias[o] * scale[o]);
+          inputs.push(constant(`${l.weight}:folded`, shape, scaled));
+          inputs.push(constant(`${bn.param}:shift`, [l.outChannels], folded));
           output = bn.output;
         } else {
-          inputs.push(constant(l.weight, [l.outChannels, l.inChannels, l.kernel, l.kernel], weight));
+          inputs.push(constant(l.weight, shape, weight));
+          if (bias !== undefined) inputs.push(constant(l.bias as string, [l.outChannels], bias));
         }
         nodes.push({
           opType: "Conv",
           inputs,
           outputs: [output],
-          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad] },
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad], group: l.groups ?? 1 },
         });
         break;
       }
@@ -142,6 +147,19 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
       }
       case "relu":
         nodes.push({ opType: "Relu", inputs: [rename(l.input)], outputs: [l.output] });
+        break;
+      case "sigmoid":
+        nodes.push({ opType: "Sigmoid", inputs: [rename(l.input)], outputs: [l.output] });
+        break;
+      case "silu": {
+        // Opset 13 has no SiLU: x * Sigmoid(x).
+        const gate = `${l.output}:sigmoid`;
+        nodes.push({ opType: "Sigmoid", inputs: [rename(l.input)], outputs: [gate] });
+        nodes.push({ opType: "Mul", inputs: [rename(l.input), gate], outputs: [l.output] });
+        break;
+      }
+      case "mul":
+        nodes.push({ opType: "Mul", inputs: l.inputs.map(rename), outputs: [l.output] });
         break;
       case "add":
         nodes.push({ opType: "Add", inputs: l.inputs.map(rename), outputs: [l.output] });
@@ -182,6 +200,10 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
         });
         break;
       case "globalAvgPool": {
+        if (l.keepDims) {
+          nodes.push({ opType: "GlobalAveragePool", inputs: [rename(l.input)], outputs: [l.output] });
+          break;
+        }
         const pooled = `${l.output}:nchw11`;
         nodes.push({ opType: "GlobalAveragePool", inputs: [rename(l.input)], outputs: [pooled] });
         nodes.push({ opType: "Flatten", inputs: [pooled], outputs: [l.output], attributes: { axis: 1 } });

@@ -11,14 +11,18 @@ export interface Conv2dLayer {
   op: "conv2d";
   input: TensorName;
   output: TensorName;
-  /** State-dict key of the PyTorch weight, shape [outChannels, inChannels, kernel, kernel]; no bias. */
+  /** State-dict key of the PyTorch weight, shape [outChannels, inChannels / groups, kernel, kernel]. */
   weight: string;
+  /** State-dict key of the bias [outChannels], if the convolution has one. */
+  bias?: string;
   inChannels: number;
   outChannels: number;
   kernel: number;
   stride: number;
   /** Explicit zero padding on every side, as PyTorch's `padding=1` (TF's 'same' differs for stride 2). */
   pad: number;
+  /** Channel groups (default 1); groups = inChannels = outChannels is a depthwise convolution. */
+  groups?: number;
 }
 
 export interface BatchNormLayer {
@@ -34,6 +38,26 @@ export interface BatchNormLayer {
 export interface ReluLayer {
   op: "relu";
   input: TensorName;
+  output: TensorName;
+}
+
+/** x * sigmoid(x) (PyTorch's SiLU, EfficientNet's activation). */
+export interface SiluLayer {
+  op: "silu";
+  input: TensorName;
+  output: TensorName;
+}
+
+export interface SigmoidLayer {
+  op: "sigmoid";
+  input: TensorName;
+  output: TensorName;
+}
+
+/** Elementwise product, the second input broadcast over space ([N, 1, 1, C] scales, squeeze-excitation). */
+export interface MulLayer {
+  op: "mul";
+  inputs: [TensorName, TensorName];
   output: TensorName;
 }
 
@@ -83,6 +107,8 @@ export interface GlobalAvgPoolLayer {
   op: "globalAvgPool";
   input: TensorName;
   output: TensorName;
+  /** Keep the 1 x 1 spatial axes ([N, 1, 1, C], for squeeze-excitation); default: flatten to [N, C]. */
+  keepDims?: boolean;
 }
 
 export interface LinearLayerSpec {
@@ -99,6 +125,9 @@ export type Layer =
   | Conv2dLayer
   | BatchNormLayer
   | ReluLayer
+  | SiluLayer
+  | SigmoidLayer
+  | MulLayer
   | AddLayer
   | ShortcutALayer
   | ConcatLayer
@@ -107,9 +136,16 @@ export type Layer =
   | GlobalAvgPoolLayer
   | LinearLayerSpec;
 
+/** PyTorch's weight shape of a convolution: [out, in / groups, k, k]. */
+export function convWeightShape(l: Conv2dLayer): number[] {
+  const groups = l.groups ?? 1;
+  if (l.inChannels % groups !== 0 || l.outChannels % groups !== 0) throw new Error(`convolution '${l.output}': ${groups} groups do not divide ${l.inChannels} -> ${l.outChannels} channels`);
+  return [l.outChannels, l.inChannels / groups, l.kernel, l.kernel];
+}
+
 /** The tensors a layer reads. */
 export function layerInputs(l: Layer): TensorName[] {
-  return l.op === "add" || l.op === "concat" ? [...l.inputs] : [l.input];
+  return l.op === "add" || l.op === "mul" || l.op === "concat" ? [...l.inputs] : [l.input];
 }
 
 export interface ModelSpec {

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { StateDict } from "../torch";
 import type { ForwardEngine, ForwardResult } from "./engine";
-import { type Conv2dLayer, type Layer, layerInputs, type ModelSpec, type TensorName } from "./spec";
+import { type Conv2dLayer, convWeightShape, type Layer, layerInputs, type ModelSpec, type TensorName } from "./spec";
 
 export interface TfjsEngineOptions {
   /**
@@ -13,14 +13,15 @@ export interface TfjsEngineOptions {
 }
 
 type Step =
-  | { kind: "conv"; input: TensorName; output: TensorName; filter: tf.Tensor4D; bias?: tf.Tensor1D; relu: boolean; stride: number; pad: number }
+  | { kind: "conv"; input: TensorName; output: TensorName; filter: tf.Tensor4D; bias?: tf.Tensor1D; relu: boolean; stride: number; pad: number; depthwise: boolean }
   | { kind: "batchnorm"; input: TensorName; output: TensorName; mean: tf.Tensor1D; variance: tf.Tensor1D; gamma: tf.Tensor1D; beta: tf.Tensor1D; eps: number }
-  | { kind: "relu"; input: TensorName; output: TensorName }
+  | { kind: "relu" | "silu" | "sigmoid"; input: TensorName; output: TensorName }
+  | { kind: "mul"; inputs: [TensorName, TensorName]; output: TensorName }
   | { kind: "add"; inputs: [TensorName, TensorName]; output: TensorName }
   | { kind: "concat"; inputs: TensorName[]; output: TensorName }
   | { kind: "avgpool"; input: TensorName; output: TensorName; kernel: number; stride: number }
   | { kind: "shortcutA"; input: TensorName; output: TensorName; stride: number; padChannels: number }
-  | { kind: "globalAvgPool"; input: TensorName; output: TensorName }
+  | { kind: "globalAvgPool"; input: TensorName; output: TensorName; keepDims: boolean }
   | { kind: "maxpool"; input: TensorName; output: TensorName; kernel: number; stride: number; pad: number }
   | { kind: "linear"; input: TensorName; output: TensorName; /** [in, out] */ weight: tf.Tensor2D; bias: tf.Tensor1D };
 
@@ -49,9 +50,13 @@ class WeightBinder {
   }
 }
 
-/** PyTorch conv weight [out, in, kh, kw] -> TF filter [kh, kw, in, out], each output channel scaled. */
+/**
+ * PyTorch conv weight [out, in, kh, kw] -> TF filter [kh, kw, in, out], each output channel scaled; a depthwise
+ * weight [C, 1, kh, kw] -> TF's depthwise filter [kh, kw, C, 1], the same loop with one input channel per group.
+ */
 function torchConvToHwio(w: Float32Array, layer: Conv2dLayer, scale?: Float64Array): Float32Array {
-  const { outChannels: O, inChannels: I, kernel: K } = layer;
+  const { outChannels: O, kernel: K } = layer;
+  const I = layer.inChannels / (layer.groups ?? 1);
   const out = new Float32Array(w.length);
   for (let o = 0; o < O; o++) {
     const s = scale ? scale[o] : 1;
@@ -87,7 +92,16 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
     const layer = layers[i];
     switch (layer.op) {
       case "conv2d": {
-        const w = bind.get(layer.weight, [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel]);
+        const groups = layer.groups ?? 1;
+        const depthwise = groups > 1;
+        if (depthwise && (groups !== layer.inChannels || groups !== layer.outChannels)) {
+          bind.problems.push(`the convolution '${layer.output}' has ${groups} groups over ${layer.inChannels} -> ${layer.outChannels} channels; the TF.js executor runs depthwise (groups = channels) and ungrouped ones only`);
+          break;
+        }
+        const w = bind.get(layer.weight, convWeightShape(layer));
+        const convBias = layer.bias === undefined ? undefined : bind.get(layer.bias, [layer.outChannels]);
+        // TF.js keeps a depthwise filter as [kh, kw, channels, 1].
+        const filterShape: [number, number, number, number] = depthwise ? [layer.kernel, layer.kernel, layer.inChannels, 1] : [layer.kernel, layer.kernel, layer.inChannels, layer.outChannels];
         const bn = layers[i + 1];
         if (fold && bn?.op === "batchnorm" && bn.input === layer.output && foldable(layer.output)) {
           const c = bn.channels;
@@ -98,20 +112,21 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
           const relu = layers[i + 2];
           const fuseRelu = relu?.op === "relu" && relu.input === bn.output && foldable(bn.output);
           i += fuseRelu ? 2 : 1;
-          if (!w || !gamma || !beta || !mean || !variance) continue;
-          // y = gamma * (conv(x) - mean) / sqrt(var + eps) + beta = conv_{w * s}(x) + (beta - mean * s)
+          if (!w || !gamma || !beta || !mean || !variance || (layer.bias !== undefined && !convBias)) continue;
+          // y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta = conv_{w * s}(x) + (beta + (b - mean) * s)
           const scale = new Float64Array(c);
           const bias = new Float32Array(c);
           for (let k = 0; k < c; k++) {
             scale[k] = gamma[k] / Math.sqrt(variance[k] + bn.eps);
-            bias[k] = beta[k] - mean[k] * scale[k];
+            bias[k] = beta[k] + ((convBias?.[k] ?? 0) - mean[k]) * scale[k];
           }
-          const filter = tf.tensor4d(torchConvToHwio(w, layer, scale), [layer.kernel, layer.kernel, layer.inChannels, layer.outChannels]);
+          const filter = tf.tensor4d(torchConvToHwio(w, layer, scale), filterShape);
           const output = fuseRelu ? (relu as { output: TensorName }).output : bn.output;
-          steps.push({ kind: "conv", input: layer.input, output, filter, bias: tf.tensor1d(bias), relu: fuseRelu, stride: layer.stride, pad: layer.pad });
-        } else if (w) {
-          const filter = tf.tensor4d(torchConvToHwio(w, layer), [layer.kernel, layer.kernel, layer.inChannels, layer.outChannels]);
-          steps.push({ kind: "conv", input: layer.input, output: layer.output, filter, relu: false, stride: layer.stride, pad: layer.pad });
+          steps.push({ kind: "conv", input: layer.input, output, filter, bias: tf.tensor1d(bias), relu: fuseRelu, stride: layer.stride, pad: layer.pad, depthwise });
+        } else if (w && (layer.bias === undefined || convBias)) {
+          const filter = tf.tensor4d(torchConvToHwio(w, layer), filterShape);
+          const bias = convBias === undefined ? undefined : tf.tensor1d(convBias);
+          steps.push({ kind: "conv", input: layer.input, output: layer.output, filter, bias, relu: false, stride: layer.stride, pad: layer.pad, depthwise });
         }
         break;
       }
@@ -127,8 +142,15 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
         break;
       }
       case "relu":
-      case "globalAvgPool":
+      case "silu":
+      case "sigmoid":
         steps.push({ kind: layer.op, input: layer.input, output: layer.output });
+        break;
+      case "globalAvgPool":
+        steps.push({ kind: "globalAvgPool", input: layer.input, output: layer.output, keepDims: layer.keepDims ?? false });
+        break;
+      case "mul":
+        steps.push({ kind: "mul", inputs: layer.inputs, output: layer.output });
         break;
       case "add":
         steps.push({ kind: "add", inputs: layer.inputs, output: layer.output });
@@ -167,7 +189,7 @@ function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
 }
 
 function stepInputs(step: Step): TensorName[] {
-  return step.kind === "add" || step.kind === "concat" ? step.inputs : [step.input];
+  return step.kind === "add" || step.kind === "mul" || step.kind === "concat" ? step.inputs : [step.input];
 }
 
 function stepTensors(step: Step): tf.Tensor[] {
@@ -187,6 +209,11 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
   switch (step.kind) {
     case "conv": {
       const x = read(step.input) as tf.Tensor4D;
+      if (step.depthwise) {
+        const p = step.pad;
+        const padded = p === 0 ? x : tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+        return tf.fused.depthwiseConv2d({ x: padded, filter: step.filter, strides: step.stride, pad: "valid", bias: step.bias, activation: step.relu ? "relu" : "linear" });
+      }
       // Symmetric explicit padding as PyTorch does; TF's 'same' pads only bottom/right for stride 2.
       const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [step.pad, step.pad], [step.pad, step.pad], [0, 0]];
       return tf.fused.conv2d({ x, filter: step.filter, strides: step.stride, pad, bias: step.bias, activation: step.relu ? "relu" : "linear" });
@@ -195,6 +222,14 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
       return tf.batchNorm(read(step.input) as tf.Tensor4D, step.mean, step.variance, step.beta, step.gamma, step.eps);
     case "relu":
       return tf.relu(read(step.input));
+    case "silu": {
+      const x = read(step.input);
+      return tf.mul(x, tf.sigmoid(x));
+    }
+    case "sigmoid":
+      return tf.sigmoid(read(step.input));
+    case "mul":
+      return tf.mul(read(step.inputs[0]), read(step.inputs[1]));
     case "add":
       return tf.add(read(step.inputs[0]), read(step.inputs[1]));
     case "shortcutA": {
@@ -204,7 +239,7 @@ function run(step: Step, read: (name: TensorName) => tf.Tensor): tf.Tensor {
       return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [step.padChannels, step.padChannels]]);
     }
     case "globalAvgPool":
-      return tf.mean(read(step.input), [1, 2]);
+      return tf.mean(read(step.input), [1, 2], step.keepDims);
     case "concat":
       return tf.concat(step.inputs.map(read) as tf.Tensor4D[], 3);
     case "avgpool":

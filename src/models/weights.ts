@@ -6,14 +6,16 @@
 import * as fs from "node:fs";
 import { readTensorFile } from "../artifacts/tensor-file";
 import { loadTorchCheckpoint, type StateDict } from "../torch";
-import type { ModelSpec } from "./spec";
+import { convWeightShape, type ModelSpec } from "./spec";
 
 /** Every state-dict entry the spec reads, with its PyTorch shape. */
 export function expectedShapes(spec: ModelSpec): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (const l of spec.layers) {
-    if (l.op === "conv2d") shapes.set(l.weight, [l.outChannels, l.inChannels, l.kernel, l.kernel]);
-    else if (l.op === "batchnorm") for (const p of ["weight", "bias", "running_mean", "running_var"]) shapes.set(`${l.param}.${p}`, [l.channels]);
+    if (l.op === "conv2d") {
+      shapes.set(l.weight, convWeightShape(l));
+      if (l.bias !== undefined) shapes.set(l.bias, [l.outChannels]);
+    } else if (l.op === "batchnorm") for (const p of ["weight", "bias", "running_mean", "running_var"]) shapes.set(`${l.param}.${p}`, [l.channels]);
     else if (l.op === "linear") {
       shapes.set(`${l.param}.weight`, [l.outFeatures, l.inFeatures]);
       shapes.set(`${l.param}.bias`, [l.outFeatures]);

@@ -337,6 +337,7 @@ export function activationShapes(spec: ModelSpec): Map<TensorName, Shape> {
         break;
       }
       case "add":
+      case "mul":
         shapes.set(l.output, of(l.inputs[0]));
         break;
       case "shortcutA": {

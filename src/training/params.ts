@@ -18,6 +18,10 @@ export function checkTrainable(spec: ModelSpec): void {
   if (other !== undefined) {
     throw new Error(`${spec.name} has a '${other.op}' layer (output '${other.output}'), which training does not support yet; training runs on models built from ${[...TRAINABLE_OPS].join(", ")}`);
   }
+  const conv = spec.layers.find((l) => l.op === "conv2d" && ((l.groups ?? 1) !== 1 || l.bias !== undefined));
+  if (conv !== undefined) throw new Error(`${spec.name}: the convolution '${conv.output}' has groups or a bias, which training does not support yet`);
+  const pool = spec.layers.find((l) => l.op === "globalAvgPool" && l.keepDims);
+  if (pool !== undefined) throw new Error(`${spec.name}: the pooling '${pool.output}' keeps its spatial axes, which training does not support yet`);
 }
 
 /** Names of the parameters the optimiser updates, in spec order (conv weights, BN affine, linear). */

@@ -1,5 +1,5 @@
 /**
- * torchvision's ResNet and DenseNet families on the model description, against torchvision 0.14 itself: reduced
+ * torchvision's ResNet, DenseNet and EfficientNet families on the model description, against torchvision 0.14 itself: reduced
  * configurations (scripts/make-torchvision-fixtures.py: fewer blocks and narrower stages built from torchvision's
  * own classes, seeded random weights and BatchNorm statistics, odd input sides) in both serialisations (the
  * DenseNet legacy copies also with the published files' `norm.1` key names), on ONNX Runtime and TF.js.
@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
 import { renameLegacyDenseNetKeys, TORCHVISION_DENSENETS, torchvisionDenseNetSpec } from "../../src/models/families/torchvision-densenet";
+import { TORCHVISION_EFFICIENTNETS, torchvisionEfficientNetSpec } from "../../src/models/families/torchvision-efficientnet";
 import { TORCHVISION_RESNETS, torchvisionResNetSpec } from "../../src/models/families/torchvision-resnet";
 import type { ModelSpec } from "../../src/models/spec";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
@@ -19,14 +20,14 @@ import { createTrainEngine } from "../../src/training";
 import { maxAbsDiff } from "./parity-fixture";
 
 const DIR = path.join(__dirname, "..", "fixtures", "torchvision");
-type Entry = { family: "resnet" | "densenet"; arrays: Record<string, { offset: number; shape: number[] }> } & Record<string, unknown>;
+type Entry = { family: "resnet" | "densenet" | "efficientnet"; arrays: Record<string, { offset: number; shape: number[] }> } & Record<string, unknown>;
 const header = JSON.parse(fs.readFileSync(path.join(DIR, "fixtures.json"), "utf8")) as { models: Record<string, Entry> };
 
 function specOf(name: string): ModelSpec {
   const { family, arrays: _arrays, ...config } = header.models[name];
-  return family === "resnet"
-    ? torchvisionResNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionResNetSpec>[0], "name">) })
-    : torchvisionDenseNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionDenseNetSpec>[0], "name">) });
+  if (family === "resnet") return torchvisionResNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionResNetSpec>[0], "name">) });
+  if (family === "densenet") return torchvisionDenseNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionDenseNetSpec>[0], "name">) });
+  return torchvisionEfficientNetSpec({ name, ...(config as Omit<Parameters<typeof torchvisionEfficientNetSpec>[0], "name">) });
 }
 const bin = fs.readFileSync(path.join(DIR, "arrays.bin"));
 const array = (model: string, key: string) => {
@@ -41,7 +42,7 @@ const argmax = (logits: Float32Array, classes: number) =>
     return row.indexOf(Math.max(...row));
   });
 
-describe("torchvision ResNets and DenseNets on the model description", () => {
+describe("torchvision ResNets, DenseNets and EfficientNets on the model description", () => {
   beforeAll(() => selectBackend({ force: "cpu", logger: () => {} }));
 
   const cases = Object.keys(header.models).flatMap((name) => ["", "-legacy"].map((suffix) => [name, suffix] as const));
@@ -96,6 +97,16 @@ describe("torchvision ResNets and DenseNets on the model description", () => {
     expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet161).featureWidth).toBe(2208);
     expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet169).featureWidth).toBe(1664);
     expect(torchvisionDenseNetSpec(TORCHVISION_DENSENETS.densenet201).featureWidth).toBe(1920);
+  });
+
+  it("builds EfficientNet B0-B3 with torchvision's widths and the paper's Table 6 layer counts", () => {
+    const built = ["efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3"].map((n) => torchvisionEfficientNetSpec(TORCHVISION_EFFICIENTNETS[n]));
+    expect(built.map((s) => s.featureWidth)).toEqual([1280, 1280, 1408, 1536]);
+    expect(built.map(countLayers)).toEqual([82, 116, 116, 131]);
+    expect(built.map((s) => s.inputShape[0])).toEqual([224, 240, 288, 300]);
+    // The squeeze width comes from the block's input channels: B0's features.2.0 takes 16 and expands to 96.
+    expect(built[0].layers.find((l) => l.op === "conv2d" && l.weight === "features.2.0.block.2.fc1.weight")).toMatchObject({ inChannels: 96, outChannels: 4 });
+    expect(built[0].layers.find((l) => l.op === "conv2d" && l.weight === "features.2.0.block.1.0.weight")).toMatchObject({ groups: 96, stride: 2, kernel: 3 });
   });
 
   it("refuses to train a model with a layer the training steps cannot differentiate", async () => {
