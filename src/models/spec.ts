@@ -162,6 +162,23 @@ export interface ModelSpec {
   classes: number;
 }
 
+/** Appends `relu(y + shortcut)` as `<prefix>:sum` and `<prefix>:out`, a residual block's end; returns its output. */
+export function appendResidual(layers: Layer[], y: TensorName, shortcut: TensorName, prefix: string): TensorName {
+  layers.push({ op: "add", inputs: [y, shortcut], output: `${prefix}:sum` });
+  layers.push({ op: "relu", input: `${prefix}:sum`, output: `${prefix}:out` });
+  return `${prefix}:out`;
+}
+
+/**
+ * Appends the global average pool ("features", the penultimate features the method reads) and the final linear
+ * layer ("logits") under the state-dict prefix `param`, and returns the finished description.
+ */
+export function finishSpec(name: string, inputShape: [number, number, number], layers: Layer[], x: TensorName, param: string, channels: number, classes: number): ModelSpec {
+  layers.push({ op: "globalAvgPool", input: x, output: "features" });
+  layers.push({ op: "linear", input: "features", output: "logits", param, inFeatures: channels, outFeatures: classes });
+  return { name, input: "input", inputShape, layers, outputs: { features: "features", logits: "logits" }, featureWidth: channels, classes };
+}
+
 const BN_EPS = 1e-5;
 const STAGE_WIDTHS = [16, 32, 64];
 
@@ -193,23 +210,11 @@ export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
         shortcut = `${p}:shortcut`;
         layers.push({ op: "shortcutA", input: x, output: shortcut, stride, inChannels: channels, padChannelsEachSide: (width - channels) / 2 });
       }
-      layers.push({ op: "add", inputs: [y, shortcut], output: `${p}:sum` });
-      layers.push({ op: "relu", input: `${p}:sum`, output: `${p}:out` });
-      x = `${p}:out`;
+      x = appendResidual(layers, y, shortcut, p);
       channels = width;
     }
   });
-  layers.push({ op: "globalAvgPool", input: x, output: "features" });
-  layers.push({ op: "linear", input: "features", output: "logits", param: "linear", inFeatures: channels, outFeatures: classes });
-  return {
-    name: `resnet${depth}`,
-    input: "input",
-    inputShape: [32, 32, 3],
-    layers,
-    outputs: { features: "features", logits: "logits" },
-    featureWidth: channels,
-    classes,
-  };
+  return finishSpec(`resnet${depth}`, [32, 32, 3], layers, x, "linear", channels, classes);
 }
 
 /** The tensor the global average pool reads: the last block's activation maps (e.g. `layer3.2:out`, 8x8x64). */

@@ -6,7 +6,7 @@
  * `classifier`. Parameter names are torchvision's keys.
  */
 import type { StateDict } from "../../torch";
-import type { Layer, ModelSpec } from "../spec";
+import { finishSpec, type Layer, type ModelSpec } from "../spec";
 
 export interface TorchvisionDenseNetConfig {
   name: string;
@@ -66,10 +66,7 @@ export function torchvisionDenseNetSpec(config: TorchvisionDenseNetConfig): Mode
       channels = Math.floor(channels / 2);
     }
   });
-  const last = bnRelu(x, "features.norm5", channels);
-  layers.push({ op: "globalAvgPool", input: last, output: "features" });
-  layers.push({ op: "linear", input: "features", output: "logits", param: "classifier", inFeatures: channels, outFeatures: classes });
-  return { name: config.name, input: "input", inputShape: [inputSize, inputSize, 3], layers, outputs: { features: "features", logits: "logits" }, featureWidth: channels, classes };
+  return finishSpec(config.name, [inputSize, inputSize, 3], layers, bnRelu(x, "features.norm5", channels), "classifier", channels, classes);
 }
 
 /**

@@ -6,7 +6,7 @@
  * (features.8), global average pooling and `classifier.1`. SiLU throughout; dropout and stochastic depth are
  * inactive at evaluation. Width and depth multipliers scale the base table as torchvision does.
  */
-import type { Layer, ModelSpec } from "../spec";
+import { finishSpec, type Layer, type ModelSpec } from "../spec";
 
 export interface TorchvisionEfficientNetConfig {
   name: string;
@@ -96,7 +96,5 @@ export function torchvisionEfficientNetSpec(config: TorchvisionEfficientNetConfi
   });
   const last = stages[stages.length - 1].outC;
   const head = convBn(x, `features.${stages.length + 1}`, last, 4 * last, 1, 1, 1, true);
-  layers.push({ op: "globalAvgPool", input: head, output: "features" });
-  layers.push({ op: "linear", input: "features", output: "logits", param: "classifier.1", inFeatures: 4 * last, outFeatures: classes });
-  return { name: config.name, input: "input", inputShape: [inputSize, inputSize, 3], layers, outputs: { features: "features", logits: "logits" }, featureWidth: 4 * last, classes };
+  return finishSpec(config.name, [inputSize, inputSize, 3], layers, head, "classifier.1", 4 * last, classes);
 }

@@ -5,7 +5,7 @@
  * downsample wherever a block changes stride or width, global average pooling and `fc`. Parameter names are
  * torchvision's state-dict keys. Wide ResNets are bottleneck ResNets whose inner width is doubled.
  */
-import type { Layer, ModelSpec } from "../spec";
+import { appendResidual, finishSpec, type Layer, type ModelSpec } from "../spec";
 
 export interface TorchvisionResNetConfig {
   name: string;
@@ -81,13 +81,9 @@ export function torchvisionResNetSpec(config: TorchvisionResNetConfig): ModelSpe
         y = bn(conv(y, `${prefix}.conv3`, width, outC, 1, 1), `${prefix}.bn3`, outC);
       }
       const shortcut = stride !== 1 || inC !== outC ? bn(conv(x, `${prefix}.downsample.0`, inC, outC, 1, stride), `${prefix}.downsample.1`, outC) : x;
-      layers.push({ op: "add", inputs: [y, shortcut], output: `${prefix}:sum` });
-      layers.push({ op: "relu", input: `${prefix}:sum`, output: `${prefix}:out` });
-      x = `${prefix}:out`;
+      x = appendResidual(layers, y, shortcut, prefix);
       inC = outC;
     }
   });
-  layers.push({ op: "globalAvgPool", input: x, output: "features" });
-  layers.push({ op: "linear", input: "features", output: "logits", param: "fc", inFeatures: inC, outFeatures: classes });
-  return { name: config.name, input: "input", inputShape: [inputSize, inputSize, 3], layers, outputs: { features: "features", logits: "logits" }, featureWidth: inC, classes };
+  return finishSpec(config.name, [inputSize, inputSize, 3], layers, x, "fc", inC, classes);
 }
