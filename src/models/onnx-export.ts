@@ -129,7 +129,7 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
           opType: "Conv",
           inputs,
           outputs: [output],
-          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad], group: l.groups ?? 1 },
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad], ...((l.groups ?? 1) > 1 ? { group: l.groups } : {}) },
         });
         break;
       }
