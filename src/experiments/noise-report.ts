@@ -142,4 +142,3 @@ export function perClassNoiseChart(ablations: ModelAblation[], classNames: reado
     },
   };
 }
-

@@ -167,8 +167,9 @@ export interface ExtraLine {
 /** Fig. 3 as lines: A_d (%) against k2, one line per k1 (plus extra lines), with A_f as a dashed reference. */
 export function gridLines(grid: SweepGrid, title: string, extra: ExtraLine[] = []): ChartSpec {
   // Extra lines have no k1 (index -1) and stay drawn in full whatever the slider picks.
+  const k1s = gridK1s(grid);
   const values = [
-    ...grid.cells.map((c) => ({ line: `k1 = ${c.k1}`, k1Index: gridK1s(grid).indexOf(c.k1), k2: c.k2, A_d: pct(c.decomposedAccuracy) })),
+    ...grid.cells.map((c) => ({ line: `k1 = ${c.k1}`, k1Index: k1s.indexOf(c.k1), k2: c.k2, A_d: pct(c.decomposedAccuracy) })),
     ...extra.flatMap((e) => e.points.map((p) => ({ line: e.label, k1Index: -1, k2: p.k2, A_d: pct(p.decomposedAccuracy) }))),
   ];
   const fullLabel = `A_f = ${pct(grid.fullAccuracy).toFixed(2)} % (full layer)`;

@@ -61,10 +61,6 @@ export function batchNormAffine(bn: BatchNormLayer, stateDict: StateDict): { sca
   return { scale, shift };
 }
 
-function convWeight(conv: Conv2dLayer, stateDict: StateDict): Float32Array {
-  return getParam(stateDict, conv.weight, convWeightShape(conv));
-}
-
 /** Build the inference graph of `spec` with weights from `stateDict`, serialised as ONNX ModelProto bytes. */
 export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: OnnxExportOptions = {}): Uint8Array {
   const layout = options.inputLayout ?? "nhwc";
@@ -103,8 +99,8 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
   for (const l of spec.layers) {
     switch (l.op) {
       case "conv2d": {
-        const weight = convWeight(l, stateDict);
         const shape = convWeightShape(l);
+        const weight = getParam(stateDict, l.weight, shape);
         const bias = l.bias === undefined ? undefined : getParam(stateDict, l.bias, [l.outChannels]);
         const bn = foldTarget.get(l);
         const inputs = [rename(l.input)];
@@ -184,21 +180,16 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
         nodes.push({ opType: "Concat", inputs: l.inputs.map(rename), outputs: [l.output], attributes: { axis: 1 } });
         break;
       case "avgpool":
+      case "maxpool": {
+        const pad = l.op === "maxpool" ? l.pad : 0;
         nodes.push({
-          opType: "AveragePool",
+          opType: l.op === "maxpool" ? "MaxPool" : "AveragePool",
           inputs: [rename(l.input)],
           outputs: [l.output],
-          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride] },
+          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [pad, pad, pad, pad] },
         });
         break;
-      case "maxpool":
-        nodes.push({
-          opType: "MaxPool",
-          inputs: [rename(l.input)],
-          outputs: [l.output],
-          attributes: { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad] },
-        });
-        break;
+      }
       case "globalAvgPool": {
         if (l.keepDims) {
           nodes.push({ opType: "GlobalAveragePool", inputs: [rename(l.input)], outputs: [l.output] });

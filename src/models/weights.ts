@@ -4,7 +4,7 @@
  * executor is built, so a wrong file fails naming the file and the first missing, unexpected or mis-shaped key.
  */
 import * as fs from "node:fs";
-import { readTensorFile } from "../artifacts/tensor-file";
+import { isTensorFile, readTensorFile } from "../artifacts/tensor-file";
 import { loadTorchCheckpoint, type StateDict } from "../torch";
 import { convWeightShape, type ModelSpec } from "./spec";
 
@@ -43,19 +43,10 @@ export function checkStateDict(spec: ModelSpec, stateDict: StateDict, file: stri
   }
 }
 
-const DCTN_MAGIC = Buffer.from("DCTN");
-
 /** Reads `file` as a decomp tensor file or a PyTorch checkpoint and checks it fits `spec`. */
 export async function loadWeights(file: string, spec: ModelSpec): Promise<StateDict> {
   if (!fs.existsSync(file)) throw new Error(`--weights ${file} does not exist`);
-  const head = Buffer.alloc(4);
-  const fd = fs.openSync(file, "r");
-  try {
-    fs.readSync(fd, head, 0, 4, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const stateDict = head.equals(DCTN_MAGIC) ? readTensorFile(file).tensors : (await loadTorchCheckpoint(file)).stateDict;
+  const stateDict = isTensorFile(file) ? readTensorFile(file).tensors : (await loadTorchCheckpoint(file)).stateDict;
   checkStateDict(spec, stateDict, file);
   return stateDict;
 }

@@ -7,9 +7,9 @@ import { ONNX_BACKEND, sessionOptions } from "../models/onnx-engine";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
 import { activationShapes, exportTrainingGraph, type Shape, TRAIN_IO, trainingParamShapes } from "./onnx-train-graph";
-import { batchNormLayers, trainableNames } from "./params";
+import { batchNormLayers, checkGate, trainableNames } from "./params";
 import { FasterChoice } from "./faster-choice";
-import { checkGate, type TrainEngine } from "./train-engine";
+import type { TrainEngine } from "./train-engine";
 import type { BatchStats, TrainStepResult } from "./tfjs-train-step";
 
 export interface OnnxTrainOptions {

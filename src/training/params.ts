@@ -4,7 +4,7 @@
  */
 import type { IndexSets, LinearLayer } from "../method";
 import type { BatchNormLayer, ModelSpec } from "../models/spec";
-import type { NamedTensor, StateDict } from "../torch";
+import type { StateDict } from "../torch";
 
 /** BatchNorm's running statistics: updated from batch statistics, never by the optimiser. */
 export const BN_MOMENTUM = 0.1;
@@ -48,6 +48,17 @@ function linearParam(spec: ModelSpec): string {
 export const headWeightName = (spec: ModelSpec): string => `${linearParam(spec)}.weight`;
 export const headBiasName = (spec: ModelSpec): string => `${linearParam(spec)}.bias`;
 
+/** The gate rows a step was given, checked against what its engine was built for. */
+export function checkGate(spec: ModelSpec, gated: boolean, gate: Float32Array | undefined, count: number): Float32Array | undefined {
+  if (!gated) {
+    if (gate !== undefined) throw new Error(`this training engine was created without gates; create it with { gated: true } to pass gate rows`);
+    return undefined;
+  }
+  if (gate === undefined) throw new Error(`this gated training engine needs each image's gate row (${count} x ${spec.featureWidth} values)`);
+  if (gate.length !== count * spec.featureWidth) throw new Error(`gate rows: expected ${count} x ${spec.featureWidth} values, got ${gate.length}`);
+  return gate;
+}
+
 /** The final layer of a state dict in the method's terms (views of its arrays, not copies). */
 export function headLayer(spec: ModelSpec, stateDict: StateDict): LinearLayer {
   const w = stateDict.get(headWeightName(spec));
@@ -69,8 +80,9 @@ export function headMask(sets: IndexSets, classes: number, features: number): Fl
   return mask;
 }
 
-function copyTensor(t: NamedTensor): NamedTensor {
-  return { shape: [...t.shape], data: new Float32Array(t.data) };
+/** A private copy of every tensor of a state dict, for training to update in place. */
+export function copyStateDict(stateDict: StateDict): StateDict {
+  return new Map([...stateDict].map(([name, t]) => [name, { shape: [...t.shape], data: new Float32Array(t.data) }]));
 }
 
 /**
@@ -79,8 +91,7 @@ function copyTensor(t: NamedTensor): NamedTensor {
  * full-layer executor loading this state dict computes exactly the decomposed logits.
  */
 export function decomposedStateDict(spec: ModelSpec, stateDict: StateDict, mask: Float32Array): StateDict {
-  const out: StateDict = new Map();
-  for (const [name, t] of stateDict) out.set(name, copyTensor(t));
+  const out = copyStateDict(stateDict);
   const w = out.get(headWeightName(spec));
   if (w === undefined) throw new Error(`state dict has no '${headWeightName(spec)}'`);
   if (w.data.length !== mask.length) throw new Error(`mask has ${mask.length} values, '${headWeightName(spec)}' has ${w.data.length}`);

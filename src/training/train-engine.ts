@@ -9,7 +9,7 @@ import { NATIVE_TF_BACKEND } from "../backend";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
 import { type TrainStepResult, tfjsTrainStep } from "./tfjs-train-step";
-import { checkTrainable } from "./params";
+import { checkGate, checkTrainable } from "./params";
 import { registerTrainingKernels } from "./wasm-kernels";
 
 export interface TrainEngine {
@@ -55,17 +55,6 @@ function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): T
     step: async (stateDict, images, labels, count, gate) => tfjsTrainStep(spec, stateDict, mask, images, labels, count, checkGate(spec, gated, gate, count)),
     dispose: () => {},
   };
-}
-
-/** The gate rows a step was given, checked against what its engine was built for. */
-export function checkGate(spec: ModelSpec, gated: boolean, gate: Float32Array | undefined, count: number): Float32Array | undefined {
-  if (!gated) {
-    if (gate !== undefined) throw new Error(`this training engine was created without gates; create it with { gated: true } to pass gate rows`);
-    return undefined;
-  }
-  if (gate === undefined) throw new Error(`this gated training engine needs each image's gate row (${count} x ${spec.featureWidth} values)`);
-  if (gate.length !== count * spec.featureWidth) throw new Error(`gate rows: expected ${count} x ${spec.featureWidth} values, got ${gate.length}`);
-  return gate;
 }
 
 async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): Promise<TrainEngine> {
