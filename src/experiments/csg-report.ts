@@ -16,8 +16,6 @@ const pct = (x: number) => 100 * x;
 /** What one of our CSG runs gives for Table 1. */
 export interface CsgRow {
   model: string;
-  /** Training images per epoch and the whole split's size. */
-  trainImages: number;
   schedule: string;
   history: CsgHistory;
   mis: { before: number; after: number };

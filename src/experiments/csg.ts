@@ -95,7 +95,11 @@ export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExpe
   resolveCsgOptions(options);
   const before = featureReport(await featuresOf(spec, pretrained.stateDict, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
   const result = await trainCsg(options);
-  const after = featureReport(await featuresOf(spec, result.stateDict, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
+  // The trainer's last evaluation already extracted the trained network's test features, unless it had nothing to train.
+  const trained = result.testFeatures === undefined
+    ? await featuresOf(spec, result.stateDict, images.test, norm, null, o.onProgress)
+    : { data: result.testFeatures, rows: images.test.count, cols: spec.featureWidth };
+  const after = featureReport(trained, images.test.labels, spec.classes);
   return {
     model: o.model, norm, spec, pretrained, result, images: { train: images.train, test: images.test, trainSplit: images.trainSplitImages },
     testLabels: images.test.labels, before, after, density: l1Density(result.gates.data),

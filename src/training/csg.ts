@@ -39,7 +39,7 @@ import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { initialStateDict } from "./init";
 import { applyBatchStats, augmentedBatch, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
-import { batchNormLayers, headLayer, trainableNames } from "./params";
+import { batchNormLayers, copyStateDict, headLayer, trainableNames } from "./params";
 import { SGD_DEFAULTS, sgdStep } from "./sgd";
 import type { TrainStepResult } from "./tfjs-train-step";
 import { createTrainEngine, type TrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
@@ -142,6 +142,11 @@ export interface CsgResult {
   hyperparameters: CsgHyperparameters;
   checkpointPath: string;
   resumedEpochs: number;
+  /**
+   * Pooled test features of the returned weights (eval-mode BatchNorm), from the call's last evaluation; absent
+   * when the checkpoint already held every epoch and nothing was evaluated.
+   */
+  testFeatures?: Float32Array;
 }
 
 export function isCsgEpoch(epoch: number, h: Pick<CsgHyperparameters, "warmupEpochs" | "period" | "csgPhase">): boolean {
@@ -233,6 +238,8 @@ interface CsgCheckpointMeta {
 interface Evaluation {
   std: number;
   csg: number;
+  /** The pooled test features the two accuracies were computed from. */
+  features: Float32Array;
 }
 
 /** STD and CSG path test accuracy of the current weights and gates (eval-mode BatchNorm). */
@@ -242,11 +249,8 @@ async function evaluate(spec: ModelSpec, stateDict: StateDict, gates: GateMatrix
   return {
     std: accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels),
     csg: accuracy(predictFromLogits(csgLogits, test.count, spec.classes), test.labels),
+    features,
   };
-}
-
-function copyStateDict(sd: StateDict): StateDict {
-  return new Map([...sd].map(([n, t]) => [n, { shape: [...t.shape], data: new Float32Array(t.data) }]));
 }
 
 export interface CsgStepResult extends TrainStepResult {
@@ -296,6 +300,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
   let optimisers: Record<CsgPath, AdamState>;
   let history: CsgHistory;
   let epochsDone = 0;
+  let testFeatures: Float32Array | undefined;
   const resumed = (options.resume ?? true) && fs.existsSync(checkpointPath) ? readOrHeal(checkpointPath, () => loadCsgCheckpoint(checkpointPath, key, names, spec)) : null;
   if (resumed !== null) {
     ({ stateDict, gates, optimisers, history, epochsDone } = resumed);
@@ -308,6 +313,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
       ? { std: createAdamState(paramsOf(learnable.std)), csg: createAdamState(paramsOf(learnable.csg)) }
       : { std: { step: 0, m: new Map(), v: new Map() }, csg: { step: 0, m: new Map(), v: new Map() } };
     const before = await evaluate(spec, stateDict, gates, test, norm, onProgress);
+    testFeatures = before.features;
     history = { stdAccuracy: [before.std], csgAccuracy: [before.csg], density: [l1Density(gates.data)], epochs: [] };
   }
   const resumedEpochs = epochsDone;
@@ -369,6 +375,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
       history.stdAccuracy.push(after.std);
       history.csgAccuracy.push(after.csg);
       history.density.push(l1Density(gates.data));
+      testFeatures = after.features;
       const extra: StateDict = new Map([[GATES, { shape: [classes, channels], data: gates.data }]]);
       await writeTensorFile(checkpointPath, checkpointTensors(stateDict, optimisers, extra), {
         key, epochsDone: epoch + 1, steps: { std: optimisers.std.step, csg: optimisers.csg.step }, history,
@@ -377,7 +384,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
   } finally {
     engine.dispose();
   }
-  return { stateDict, gates, history, hyperparameters: h, checkpointPath, resumedEpochs };
+  return { stateDict, gates, history, hyperparameters: h, checkpointPath, resumedEpochs, testFeatures };
 }
 
 function loadCsgCheckpoint(file: string, key: string, names: string[], spec: ModelSpec) {

@@ -44,7 +44,7 @@ describe("notebook 01's CSG report", () => {
   });
 
   it("fills Table 1 with our rows beside the paper's, and the paper-only rows with what they need", () => {
-    const rows = [{ model: "resnet20", trainImages: 50000, schedule: describeSchedule(history, { optimiser: "adam", stdLr: 1e-5, csgLr: 1e-3 }), history, mis: { before: 0.1231, after: 0.14 }, targetDensity: 0.2 }];
+    const rows = [{ model: "resnet20", schedule: describeSchedule(history, { optimiser: "adam", stdLr: 1e-5, csgLr: 1e-3 }), history, mis: { before: 0.1231, after: 0.14 }, targetDensity: 0.2 }];
     expect(rows[0].schedule).toBe("1 STD + 1 CSG epoch(s), Adam 1e-5 / 1e-3");
     const t = table1(rows, [{ model: "resnet34, CIFAR-10", keys: ["resnet34Cifar10StdTable1", "resnet34Cifar10CsgTable1"], needs: "training from scratch" }]);
     expect(t.columns).toEqual(["model, data (our schedule)", "quantity", "ours", PAPER_COLUMN, "paper source / note"]);

@@ -5,7 +5,9 @@ import { resolveCacheDir } from "../../artifacts";
 import { writeFileAtomic } from "../../artifacts/atomic-write";
 import { SPLIT_SIZES } from "../../data/image-set";
 import { runCsgExperiment } from "../../experiments/csg";
-import { csgDefaults, type CsgHyperparameters, type CsgStart, saveCsg } from "../../training";
+import { modelEntry } from "../../models/registry";
+import { cifarResNetSpec } from "../../models/spec";
+import { csgDefaults, type CsgHyperparameters, type CsgStart, resolveCsgHyperparameters, saveCsg } from "../../training";
 import { type Command, intOption, numberOption, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { modelChoice, MODEL_OPTIONS } from "./model-options";
@@ -50,7 +52,8 @@ export const csgCommand: Command = {
       seed: intOption(values, "seed", 0),
     };
     const limit = choice.limit;
-    const h = { ...csgDefaults(from), ...Object.fromEntries(Object.entries(hyperparameters).filter(([, v]) => v !== undefined)) };
+    // Resolved (and checked) here only to name the default output folder; runCsgExperiment resolves them again.
+    const h = resolveCsgHyperparameters(cifarResNetSpec(modelEntry(choice.model).depth), { ...hyperparameters, from });
     const outDir = typeof values.out === "string" ? values.out : path.join(resolveCacheDir(), "csg", `${choice.model}-${from}-e${h.epochs}-seed${h.seed}`);
     if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} is a file; give a folder`);
     const onProgress = stderrProgress();
