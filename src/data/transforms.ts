@@ -2,7 +2,7 @@
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH, type ImageSet } from "./image-set";
 import { deriveSeed, mulberry32, randomInt } from "./prng";
 
-/** Any run of whole 32x32x3 NHWC images: an ImageSet, or a view of part of one. */
+/** Any run of whole NHWC RGB images: an ImageSet (32x32), a view of part of one, or a resized batch. */
 export interface ImageBatch {
   count: number;
   pixels: Uint8Array;
@@ -49,8 +49,9 @@ function checkRange(batch: ImageBatch, start: number, end: number): void {
 }
 
 /**
- * Scales bytes to [0, 1], then (x - mean[c]) / std[c]; NHWC in, NHWC out. Written into `into` when given (a
- * training loop reuses one buffer instead of allocating a batch's worth every step), else into a new array.
+ * Scales bytes to [0, 1], then (x - mean[c]) / std[c]; NHWC in, NHWC out, images of any size (a resized batch
+ * too). Written into `into` when given (a training loop reuses one buffer instead of allocating a batch's
+ * worth every step), else into a new array.
  */
 export function normalise(batch: ImageBatch, name: string, into?: Float32Array): Float32Array {
   const { mean, std } = getNormalisation(name);
@@ -60,10 +61,10 @@ export function normalise(batch: ImageBatch, name: string, into?: Float32Array):
     for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - mean[c]) / std[c];
   }
   const px = batch.pixels;
-  if (into !== undefined && into.length !== batch.count * IMAGE_BYTES) {
-    throw new Error(`normalise: the output holds ${into.length} values, ${batch.count} images need ${batch.count * IMAGE_BYTES}`);
+  if (into !== undefined && into.length !== px.length) {
+    throw new Error(`normalise: the output holds ${into.length} values, ${batch.count} images need ${px.length}`);
   }
-  const out = into ?? new Float32Array(batch.count * IMAGE_BYTES);
+  const out = into ?? new Float32Array(px.length);
   for (let i = 0; i < out.length; i += 3) {
     out[i] = table[px[i]];
     out[i + 1] = table[256 + px[i + 1]];

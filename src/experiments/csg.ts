@@ -25,7 +25,7 @@ import type { ModelSpec } from "../models/spec";
 import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { type CsgHyperparameters, type CsgResult, type CsgStart, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
-import { modelEntry } from "../models/registry";
+import { cifarModelEntry } from "../models/registry";
 import { cifarResNetSpec } from "../models/spec";
 
 import { runNoiseAblation } from "./noise-ablation";
@@ -82,7 +82,7 @@ export function featureReport(features: FeatureMatrix, labels: Labels, classes: 
 export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExperiment> {
   const norm = o.norm ?? DEFAULT_SETUP.norm;
   // The hyperparameters are checked against the architecture before the checkpoint or any image is read.
-  resolveCsgHyperparameters(cifarResNetSpec(modelEntry(o.model).depth), { ...o.hyperparameters, from: o.from });
+  resolveCsgHyperparameters(cifarResNetSpec(cifarModelEntry(o.model, "CSG training").depth), { ...o.hyperparameters, from: o.from });
   getNormalisation(norm);
   const pretrained = await loadPretrained(o.model, { onProgress: o.onProgress });
   const { spec } = pretrained;

@@ -5,7 +5,7 @@
  */
 import { ArtifactUnavailableError } from "../artifacts";
 import { type LinearLayer, rankFeatures } from "../method";
-import { modelEntry } from "../models/registry";
+import { modelDepth } from "../models/summary";
 import type { Progress } from "../progress";
 import { DEFAULT_SETUP, type ExperimentData, type ExperimentSetup, type LabelledFeatures, loadExperimentData } from "./setup";
 import { sweepGrid } from "./sweep";
@@ -115,7 +115,7 @@ export async function runDepthStudy(
   const load = options.load ?? loadExperimentData;
   const entries: DepthEntry[] = [];
   for (const model of models) {
-    const depth = modelEntry(model).depth;
+    const depth = modelDepth(model);
     const setup: ExperimentSetup = { ...DEFAULT_SETUP, model, ...images };
     let data: ExperimentData;
     try {

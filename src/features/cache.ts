@@ -10,7 +10,8 @@ import { CorruptFileError, readOrHeal, writeFileAtomic } from "../artifacts";
 export function featureCachePath(cacheDir: string, key: FeatureSetKey): string {
   const aug = key.augmentSeed === null ? "plain" : `aug${key.augmentSeed}`;
   const limit = key.limit === null ? "all" : `n${key.limit}`;
-  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.norm}-${aug}-${limit}.bin`;
+  const recipe = key.recipe === undefined ? "" : `-${key.recipe}`;
+  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}${recipe}-${key.norm}-${aug}-${limit}.bin`;
   return path.join(cacheDir, "features", name);
 }
 

@@ -1,5 +1,7 @@
 /** Batched forward passes over an image set, collecting pooled features and logits. */
 import { augmentRange, batchView, type ImageSet, normalise } from "../data";
+import { IMAGE_HEIGHT, IMAGE_WIDTH } from "../data/image-set";
+import { preprocessBatch, type Recipe, recipeOutputSide } from "../data/preprocess";
 import type { ForwardEngine } from "../models/engine";
 import { createEngine } from "../models/engines";
 import type { ModelSpec } from "../models/spec";
@@ -10,6 +12,8 @@ export interface ExtractionOptions {
   norm: string;
   /** Seed of the crop+flip augmentation applied before normalisation, or null for plain images. */
   augmentSeed: number | null;
+  /** Resize and crop after the augmentation, before normalisation (default: none); must give the engine's input size. */
+  recipe?: Recipe;
   batchSize?: number;
   onProgress?: Progress;
   stage?: string;
@@ -27,12 +31,18 @@ export async function runExtraction(engine: ForwardEngine, images: ImageSet, opt
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const onProgress = opts.onProgress ?? silentProgress;
   const stage = opts.stage ?? `extract ${engine.spec.name}`;
+  const recipe = opts.recipe ?? { kind: "native" };
+  const side = recipeOutputSide(recipe, IMAGE_HEIGHT, IMAGE_WIDTH);
+  if (side !== engine.spec.inputShape[0] || side !== engine.spec.inputShape[1]) {
+    throw new Error(`${engine.spec.name} takes ${engine.spec.inputShape[0]} x ${engine.spec.inputShape[1]} images but the preprocessing gives ${side} x ${side}`);
+  }
   const features = new Float32Array(images.count * width);
   const logits = new Float32Array(images.count * classes);
   onProgress({ stage, done: 0, total: images.count, unit: "images" });
   for (let start = 0; start < images.count; start += batchSize) {
     const end = Math.min(start + batchSize, images.count);
-    const pixels = opts.augmentSeed === null ? batchView(images, start, end).pixels : augmentRange(images, start, end, opts.augmentSeed);
+    const raw = opts.augmentSeed === null ? batchView(images, start, end).pixels : augmentRange(images, start, end, opts.augmentSeed);
+    const pixels = recipe.kind === "native" ? raw : preprocessBatch(raw, end - start, IMAGE_HEIGHT, IMAGE_WIDTH, recipe);
     const out = await engine.forward(normalise({ count: end - start, pixels }, opts.norm), end - start);
     features.set(out.features, start * width);
     logits.set(out.logits, start * classes);

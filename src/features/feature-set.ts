@@ -12,6 +12,8 @@ export interface FeatureSetKey {
   limit: number | null;
   /** sha256 of the checkpoint the weights came from: new weights never read old features. */
   checkpointSha256: string;
+  /** The resize and crop before normalisation (recipeId), absent for images the model takes as they are. */
+  recipe?: string;
 }
 
 export interface FeatureSet extends FeatureSetKey {

@@ -1,12 +1,15 @@
-/** Penultimate features of a pretrained model on a CIFAR-10 split: computed once, then read from the on-disk cache. */
+/** Penultimate features of a model on a CIFAR-10 split: computed once, then read from the on-disk cache. */
 import { resolveCacheDir } from "../artifacts";
 import { batchView, getNormalisation, loadCifar10, type Split } from "../data";
 import { checkSplitName } from "../data/image-set";
-import { modelEntry } from "../models/registry";
+import { inputRecipe, modelEntry } from "../models/registry";
 import { accuracy, type FeatureMatrix, type LinearLayer, predictFromLogits } from "../method";
 import { createEngine, type EngineChoice } from "../models/engines";
-import { loadPretrained } from "../models/pretrained";
+import { loadPretrained, type Pretrained } from "../models/pretrained";
+import { CIFAR10_CLASSES } from "../data";
+import { recipeId, recipeOutputSide } from "../data/preprocess";
 import type { Progress } from "../progress";
+import type { ModelSpec } from "../models/spec";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
 import { runExtraction } from "./extract";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
@@ -27,11 +30,17 @@ export interface GetFeaturesOptions {
   cacheDir?: string;
   /** Recompute even when a cached copy exists (the new result replaces it). */
   refresh?: boolean;
+  /** A user's weights for the model (see loadPretrained); the features are cached under their sha256. */
+  weights?: string;
+  /** torchvision (each weight's evaluation preset, default) or paper (224 x 224 squash); CIFAR ResNets ignore it. */
+  preprocessing?: string;
+  /** The model already loaded with the same weights and preprocessing (saves reading the checkpoint twice). */
+  pretrained?: Pretrained;
 }
 
 /** Every option of getFeatures checked before a checkpoint, a split or an engine is loaded. */
 export function validateFeatureOptions(opts: GetFeaturesOptions): void {
-  modelEntry(opts.model);
+  inputRecipe(modelEntry(opts.model), opts.preprocessing ?? "torchvision");
   checkSplitName(opts.split);
   getNormalisation(opts.norm ?? "checkpoint");
   const positive = (name: string, v: number | null | undefined) => {
@@ -43,10 +52,42 @@ export function validateFeatureOptions(opts: GetFeaturesOptions): void {
   if (seed !== undefined && seed !== null && (!Number.isInteger(seed) || seed < 0)) throw new Error(`augmentSeed must be a non-negative integer or null (plain images), got ${seed}`);
 }
 
+/**
+ * The description getFeatures runs on CIFAR-10 images, known before any weights are read (the final layer must
+ * have CIFAR-10's classes; the feature width does not depend on them), so options are checked against it first.
+ */
+export function cifarSpec(opts: Pick<GetFeaturesOptions, "model" | "preprocessing">): ModelSpec {
+  const entry = modelEntry(opts.model);
+  return entry.buildSpec(CIFAR10_CLASSES.length, recipeOutputSide(inputRecipe(entry, opts.preprocessing ?? "torchvision"), 32, 32));
+}
+
+/**
+ * The model as getFeatures runs it on CIFAR-10 images: built for the input side its preprocessing produces, and
+ * refused unless its final layer has CIFAR-10's classes (an ImageNet head cannot be scored on CIFAR labels).
+ */
+export async function loadForCifar(opts: Pick<GetFeaturesOptions, "model" | "weights" | "preprocessing" | "onProgress" | "cacheDir">): Promise<Pretrained> {
+  const entry = modelEntry(opts.model);
+  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  const pretrained = await loadPretrained(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 32, 32), onProgress: opts.onProgress, cacheDir: opts.cacheDir });
+  checkCifarClasses(pretrained);
+  return pretrained;
+}
+
+function checkCifarClasses(p: Pretrained): void {
+  if (p.spec.classes === CIFAR10_CLASSES.length) return;
+  throw new Error(
+    `${p.checkpointPath}: ${p.entry.name}'s final layer has ${p.spec.classes} classes, CIFAR-10 has ${CIFAR10_CLASSES.length}; ` +
+      `pass --weights with a ${p.entry.name} whose final layer was fine-tuned to CIFAR-10's 10 classes`,
+  );
+}
+
 export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet> {
   validateFeatureOptions(opts);
   const cacheDir = resolveCacheDir(opts.cacheDir);
-  const pretrained = await loadPretrained(opts.model, { onProgress: opts.onProgress, cacheDir });
+  const entry = modelEntry(opts.model);
+  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  const pretrained = opts.pretrained ?? (await loadForCifar({ ...opts, cacheDir }));
+  checkCifarClasses(pretrained);
   const key: FeatureSetKey = {
     model: opts.model,
     split: opts.split,
@@ -54,6 +95,7 @@ export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet>
     augmentSeed: opts.augmentSeed ?? null,
     limit: opts.limit ?? null,
     checkpointSha256: pretrained.checkpointSha256,
+    ...(recipe.kind === "native" ? {} : { recipe: recipeId(recipe) }),
   };
   const file = featureCachePath(cacheDir, key);
   const cached = opts.refresh ? null : readFeatureCache(file);
@@ -67,9 +109,10 @@ export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet>
     const { features, logits } = await runExtraction(engine, images, {
       norm: key.norm,
       augmentSeed: key.augmentSeed,
+      recipe,
       batchSize: opts.batchSize,
       onProgress: opts.onProgress,
-      stage: `extract ${key.model}/${key.split} (${key.norm}${aug}, ${engine.backend})`,
+      stage: `extract ${key.model}/${key.split} (${key.recipe === undefined ? "" : `${key.recipe}, `}${key.norm}${aug}, ${engine.backend})`,
     });
     const head = pretrained.finalLayer;
     const set: FeatureSet = {

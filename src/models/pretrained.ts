@@ -1,12 +1,14 @@
 /** A pretrained model's parts: architecture, verified checkpoint (and its checksum), weights, and final layer. */
+import * as fs from "node:fs";
 import { fetchArtifact, findArtifact, sha256File } from "../artifacts";
 import { initBackend } from "../backend";
 import type { Progress } from "../progress";
-import { loadTorchCheckpoint, type StateDict } from "../torch";
+import type { StateDict } from "../torch";
 import { type ModelEntry, modelEntry } from "./registry";
 import type { ForwardEngine } from "./engine";
-import { cifarResNetSpec, type LinearLayerSpec, type ModelSpec } from "./spec";
+import type { LinearLayerSpec, ModelSpec } from "./spec";
 import { createTfjsEngine } from "./tfjs-resnet";
+import { checkStateDict, readWeights } from "./weights";
 
 export interface Pretrained {
   entry: ModelEntry;
@@ -15,31 +17,57 @@ export interface Pretrained {
   checkpointPath: string;
   /** Identifies the weights in cache keys. */
   checkpointSha256: string;
+  /** Whether the weights are the registry's checkpoint (false for --weights: a user's own or fine-tuned model). */
+  registryWeights: boolean;
   /** weight: classes x featureWidth (row-major), bias: classes. */
   finalLayer: { weight: Float32Array; bias: Float32Array };
 }
 
 export interface LoadPretrainedOptions {
-  /** A checkpoint file obtained by hand; verified against the manifest's sha256 when one is recorded. */
+  /** A copy of the registry's checkpoint obtained by hand; verified against the manifest's checksum when one is recorded. */
   checkpointPath?: string;
+  /**
+   * Other weights for the same architecture (a PyTorch state dict or a decomp model file): not checked against
+   * the manifest, only key by key against the description; their final layer sets the number of classes.
+   */
+  weights?: string;
+  /** Square input side the description is built for (default: the entry's own, e.g. 224 or 32). */
+  inputSize?: number;
   onProgress?: Progress;
   cacheDir?: string;
 }
 
 export async function loadPretrained(name: string, opts: LoadPretrainedOptions = {}): Promise<Pretrained> {
   const entry = modelEntry(name);
-  const spec = cifarResNetSpec(entry.depth);
-  const artifact = findArtifact(entry.checkpointArtifact);
-  const checkpointPath = await fetchArtifact(artifact.id, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir });
-  const checkpointSha256 = artifact.sha256 ?? (await sha256File(checkpointPath));
-  const { stateDict } = await loadTorchCheckpoint(checkpointPath);
-  const head = spec.layers.find((l): l is LinearLayerSpec => l.op === "linear");
-  const weight = head && stateDict.get(`${head.param}.weight`);
-  const bias = head && stateDict.get(`${head.param}.bias`);
-  if (!weight || !bias || weight.data.length !== spec.classes * spec.featureWidth || bias.data.length !== spec.classes) {
-    throw new Error(`${checkpointPath} has no final layer of shape [${spec.classes}, ${spec.featureWidth}] for ${name}; is it a CIFAR-10 ${name} checkpoint?`);
+  let checkpointPath: string;
+  let checkpointSha256: string;
+  if (opts.weights !== undefined) {
+    checkpointPath = opts.weights;
+    if (!fs.existsSync(checkpointPath)) throw new Error(`weights file ${checkpointPath} does not exist`);
+    checkpointSha256 = await sha256File(checkpointPath, opts.onProgress, `hash ${checkpointPath}`);
+  } else {
+    const artifact = findArtifact(entry.checkpointArtifact);
+    checkpointPath = await fetchArtifact(artifact.id, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir });
+    checkpointSha256 = artifact.sha256 ?? (await sha256File(checkpointPath, opts.onProgress, `hash ${checkpointPath}`));
   }
-  return { entry, spec, stateDict, checkpointPath, checkpointSha256, finalLayer: { weight: weight.data, bias: bias.data } };
+  const stateDict = entry.adaptStateDict(await readWeights(checkpointPath));
+  const spec = entry.buildSpec(classesOf(entry, stateDict, checkpointPath), opts.inputSize);
+  checkStateDict(spec, stateDict, checkpointPath);
+  const head = spec.layers.find((l): l is LinearLayerSpec => l.op === "linear")!;
+  return {
+    entry, spec, stateDict, checkpointPath, checkpointSha256, registryWeights: opts.weights === undefined,
+    finalLayer: { weight: stateDict.get(`${head.param}.weight`)!.data, bias: stateDict.get(`${head.param}.bias`)!.data },
+  };
+}
+
+/** The number of classes the checkpoint's final layer has (its weight's rows). */
+function classesOf(entry: ModelEntry, stateDict: StateDict, file: string): number {
+  const key = `${entry.headParam}.weight`;
+  const weight = stateDict.get(key);
+  if (weight === undefined || weight.shape.length !== 2) {
+    throw new Error(`${file} has no final layer '${key}' (a classes x features matrix), which ${entry.name} needs; is it a ${entry.name} checkpoint?`);
+  }
+  return weight.shape[0];
 }
 
 /** Chooses the tensor backend (once), obtains and reads the checkpoint, and binds it to the TF.js executor. */

@@ -1,7 +1,7 @@
 /** What `decomp models` lists: each registry model's family, size, input and whether its weights are here. */
-import { findArtifact, localCopy } from "../artifacts";
+import { findArtifact, type LocalSource, localCopy } from "../artifacts";
 import { MODEL_NAMES, modelEntry } from "./registry";
-import { cifarResNetSpec, type ModelSpec } from "./spec";
+import type { ModelSpec } from "./spec";
 
 export interface ModelSummary {
   name: string;
@@ -10,10 +10,10 @@ export interface ModelSummary {
   layers: number;
   featureWidth: number;
   classes: number;
-  /** Height, width, channels of one input image. */
+  /** Height, width, channels of one input image (the evaluation crop for torchvision's weights). */
   inputShape: [number, number, number];
-  /** Where the weights are found without the network: "cache", "mirror", or null (fetched from `url` on use). */
-  weights: "cache" | "mirror" | null;
+  /** Where the weights are found without the network, or null (fetched from `url` on use, where a checksum allows). */
+  weights: LocalSource | null;
   url: string | null;
 }
 
@@ -21,13 +21,18 @@ export function countLayers(spec: ModelSpec): number {
   return spec.layers.filter((l) => l.op === "conv2d" || l.op === "linear").length;
 }
 
+/** A model's depth as the paper plots it (Fig. 4, Table 6): its convolutions and linear layers. */
+export function modelDepth(name: string): number {
+  return countLayers(modelEntry(name).buildSpec());
+}
+
 export function modelSummaries(): ModelSummary[] {
   return MODEL_NAMES.map((name) => {
     const entry = modelEntry(name);
-    const spec = cifarResNetSpec(entry.depth);
+    const spec = entry.buildSpec();
     const copy = localCopy(entry.checkpointArtifact);
     return {
-      name, family: "CIFAR-10 ResNet (pytorch_resnet_cifar10)", layers: countLayers(spec), featureWidth: spec.featureWidth, classes: spec.classes,
+      name, family: entry.family, layers: countLayers(spec), featureWidth: spec.featureWidth, classes: spec.classes,
       inputShape: spec.inputShape, weights: copy?.source ?? null, url: findArtifact(entry.checkpointArtifact).urls[0] ?? null,
     };
   });

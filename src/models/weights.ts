@@ -1,7 +1,7 @@
 /**
- * Weights a user supplies for a model (--weights): a PyTorch checkpoint (zip or legacy serialisation) or a
- * decomp tensor file (a fine-tuned or CSG-trained model), checked against the model description before any
- * executor is built, so a wrong file fails naming the file and the first missing, unexpected or mis-shaped key.
+ * Weights for a model: a PyTorch checkpoint (zip or legacy serialisation) or a decomp tensor file (a fine-tuned
+ * or CSG-trained model), checked against the model description before any executor is built, so a wrong file
+ * fails naming the file and the first missing, unexpected or mis-shaped key.
  */
 import * as fs from "node:fs";
 import { isTensorFile, readTensorFile } from "../artifacts/tensor-file";
@@ -43,10 +43,16 @@ export function checkStateDict(spec: ModelSpec, stateDict: StateDict, file: stri
   }
 }
 
-/** Reads `file` as a decomp tensor file or a PyTorch checkpoint and checks it fits `spec`. */
-export async function loadWeights(file: string, spec: ModelSpec): Promise<StateDict> {
-  if (!fs.existsSync(file)) throw new Error(`--weights ${file} does not exist`);
-  const stateDict = isTensorFile(file) ? readTensorFile(file).tensors : (await loadTorchCheckpoint(file)).stateDict;
-  checkStateDict(spec, stateDict, file);
-  return stateDict;
+/**
+ * Reads `file` as a decomp tensor file or a PyTorch checkpoint; a missing, truncated or foreign file fails naming
+ * it. The keys are checked later, against the description the final layer's shape decides.
+ */
+export async function readWeights(file: string): Promise<StateDict> {
+  if (!fs.existsSync(file)) throw new Error(`weights file ${file} does not exist`);
+  try {
+    return isTensorFile(file) ? readTensorFile(file).tensors : (await loadTorchCheckpoint(file)).stateDict;
+  } catch (err) {
+    const why = (err as Error).message.replace(`${file}: `, "");
+    throw new Error(`${file} is not a readable checkpoint (${why}); is the file complete? A truncated download fails this way: fetch it again`);
+  }
 }

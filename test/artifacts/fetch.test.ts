@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ArtifactUnavailableError, fetchArtifact } from "../../src/artifacts/fetch";
+import { ArtifactUnavailableError, defaultTorchHubDir, fetchArtifact } from "../../src/artifacts/fetch";
 import { type Manifest, parseManifest } from "../../src/artifacts/manifest";
 import { resolveMirrorDir } from "../../src/artifacts/paths";
 import type { ProgressEvent } from "../../src/progress";
@@ -16,7 +16,8 @@ const manifest: Manifest = parseManifest(
     version: 1,
     artifacts: [
       { id: "demo", description: "test file", source: "demo-src", file: "demo.bin", urls: [URL_], size: content.length, sha256: sha, mirrored: true },
-      { id: "unverifiable", description: "no checksum", source: "demo-src", file: "u.bin", urls: [URL_], size: null, sha256: null, mirrored: false },
+      { id: "unverifiable", description: "no checksum", source: "demo-src", file: "u.bin", urls: [URL_], size: null, sha256: null, torchHub: true, mirrored: false },
+      { id: "prefixed", description: "prefix only", source: "demo-src", file: `p-${sha.slice(0, 8)}.pth`, urls: [URL_], size: null, sha256: null, sha256Prefix: sha.slice(0, 8), torchHub: true, mirrored: false },
     ],
   }),
 );
@@ -96,9 +97,9 @@ describe("fetchArtifact", () => {
         `  - cache ${cached()}: not present`,
         `  - mirror ${path.join(mirrorDir, "demo-src", "demo.bin")}: not present`,
         `  - network ${URL_}: HTTP 404 Not Found`,
-        `To place it by hand, download ${URL_} and save it as`,
+        `To supply it by hand, download ${URL_} and save it as`,
         `  ${cached()}`,
-        `It must have sha256 ${sha} and be ${content.length} bytes.`,
+        `or as <DECOMP_MIRROR>/demo-src/demo.bin, or pass it with --weights FILE. It must have sha256 ${sha} and be ${content.length} bytes.`,
       ].join("\n"),
     );
     expect(err.attempts.map((a: { source: string }) => a.source)).toEqual(["cache", "mirror", "network"]);
@@ -140,19 +141,48 @@ describe("fetchArtifact", () => {
   });
 
   it("fails on an unknown id, listing the known ones", async () => {
-    await expect(fetchArtifact("demo2", { manifest, cacheDir })).rejects.toThrow('Unknown artifact id "demo2". Known ids: demo, unverifiable.');
+    await expect(fetchArtifact("demo2", { manifest, cacheDir })).rejects.toThrow('Unknown artifact id "demo2". Known ids: demo, unverifiable, prefixed.');
   });
 
-  it("refuses an artifact without a sha256 unless the file is passed explicitly", async () => {
+  it("never downloads an artifact without any checksum; uses a copy the user placed (file, mirror, PyTorch's cache) in place", async () => {
     const net = server(content);
-    const err = await fetchArtifact("unverifiable", { manifest, cacheDir, mirrorDir, fetchImpl: net.impl }).catch((e) => e);
-    expect(err.message).toContain("No sha256 is recorded for it, so decomp cannot verify a copy");
-    expect(err.message).toContain('fetchArtifact("unverifiable", { file })');
+    const torchHubDir = path.join(root, "hub");
+    const err = await fetchArtifact("unverifiable", { manifest, cacheDir, mirrorDir, torchHubDir, fetchImpl: net.impl }).catch((e) => e);
+    expect(err.message).toContain("No checksum is published for it, so decomp does not download or cache it unverified");
+    expect(err.message).toContain(`download ${URL_} yourself and pass it explicitly (--weights FILE, or fetchArtifact("unverifiable", { file })), or put it in the mirror folder as <DECOMP_MIRROR>/demo-src/u.bin`);
+    expect(err.attempts.map((a: { source: string }) => a.source)).toEqual(["cache", "mirror", "torch hub cache", "network"]);
     expect(net.calls).toEqual([]);
 
     const mine = path.join(root, "u.bin");
     fs.writeFileSync(mine, "anything");
     expect(await fetchArtifact("unverifiable", { manifest, cacheDir, file: mine })).toBe(mine);
+    fs.mkdirSync(torchHubDir);
+    fs.writeFileSync(path.join(torchHubDir, "u.bin"), "theirs");
+    expect(await fetchArtifact("unverifiable", { manifest, cacheDir, mirrorDir, torchHubDir })).toBe(path.join(torchHubDir, "u.bin"));
+    expect(cacheFiles()).toEqual([]);
+  });
+
+  it("checks a copy against the published sha256 prefix, from PyTorch's cache in place or downloaded into the cache", async () => {
+    const file = `p-${sha.slice(0, 8)}.pth`;
+    const torchHubDir = path.join(root, "hub");
+    fs.mkdirSync(torchHubDir);
+    fs.writeFileSync(path.join(torchHubDir, file), content);
+    expect(await fetchArtifact("prefixed", { manifest, cacheDir, mirrorDir, torchHubDir, fetchImpl: server(null).impl })).toBe(path.join(torchHubDir, file));
+
+    fs.writeFileSync(path.join(torchHubDir, file), content.subarray(0, 1000));
+    const err = await fetchArtifact("prefixed", { manifest, cacheDir, mirrorDir, torchHubDir, fetchImpl: server(randomBytes(10)).impl }).catch((e) => e);
+    expect(err.message).toMatch(new RegExp(`torch hub cache .*${file}: sha256 [0-9a-f]{64}, expected one starting ${sha.slice(0, 8)}`));
+    expect(err.message).toContain(`It must have a sha256 starting ${sha.slice(0, 8)} (the digits in its published name; the full digest is not recorded).`);
+    expect(cacheFiles()).toEqual([]);
+
+    const got = await fetchArtifact("prefixed", { manifest, cacheDir, mirrorDir, torchHubDir: null, fetchImpl: server(content).impl });
+    expect(got).toBe(path.join(cacheDir, "demo-src", file));
+    expect(fs.readFileSync(got).equals(content)).toBe(true);
+  });
+
+  it("finds PyTorch's download cache where torch.hub puts it", () => {
+    expect(defaultTorchHubDir({ TORCH_HOME: "/opt/torch" })).toBe("/opt/torch/hub/checkpoints");
+    expect(defaultTorchHubDir({ XDG_CACHE_HOME: "/x" })).toBe("/x/torch/hub/checkpoints");
   });
 
   it("checks an explicitly passed file when a sha256 is known", async () => {

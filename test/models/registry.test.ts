@@ -1,15 +1,17 @@
 import { findArtifact, loadManifest } from "../../src/artifacts";
 import { backendInfo } from "../../src/backend";
 import { loadModel } from "../../src/models/pretrained";
-import { MODEL_NAMES, MODELS, modelEntry } from "../../src/models/registry";
+import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, MODELS, modelEntry } from "../../src/models/registry";
+import { countLayers } from "../../src/models/summary";
 import { loadParityFixture, maxAbsDiff } from "./parity-fixture";
 
 describe("model registry", () => {
   it("lists the five CIFAR ResNets, each bound to a manifest checkpoint", () => {
-    expect(MODEL_NAMES).toEqual(["resnet20", "resnet32", "resnet44", "resnet56", "resnet110"]);
+    expect(CIFAR_MODEL_NAMES).toEqual(["resnet20", "resnet32", "resnet44", "resnet56", "resnet110"]);
     const manifest = loadManifest();
-    for (const name of MODEL_NAMES) {
+    for (const name of CIFAR_MODEL_NAMES) {
       const entry = MODELS[name];
+      if (entry.kind !== "cifar-resnet") throw new Error(`${name} is not a CIFAR ResNet`);
       expect(`resnet${entry.depth}`).toBe(name);
       expect(entry.normalisation).toBe("checkpoint");
       expect(findArtifact(entry.checkpointArtifact, manifest).file).toMatch(new RegExp(`^${name}-[0-9a-f]{8}\\.th$`));
@@ -18,8 +20,48 @@ describe("model registry", () => {
     expect(MODELS.resnet56.publishedAccuracy).toBe(0.9339);
   });
 
+  it("lists torchvision's thirteen paper models (and two more ResNets) with their V1 weights and presets", () => {
+    const manifest = loadManifest();
+    const torchvision = MODEL_NAMES.filter((n) => MODELS[n].kind === "torchvision");
+    expect(torchvision).toEqual([
+      "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "wide_resnet50_2", "wide_resnet101_2",
+      "densenet121", "densenet161", "densenet169", "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    ]);
+    const rows = torchvision.map((name) => {
+      const entry = modelEntry(name);
+      const artifact = findArtifact(entry.checkpointArtifact, manifest);
+      const spec = entry.buildSpec();
+      const recipe = inputRecipe(entry, "torchvision");
+      return [name, artifact.urls[0].replace("https://download.pytorch.org/models/", ""), artifact.sha256Prefix ?? null, countLayers(spec), spec.featureWidth, recipe];
+    });
+    const standard = { kind: "resize-crop", resize: 256, crop: 224, interpolation: "bilinear" };
+    const bicubic = (resize: number, crop: number) => ({ kind: "resize-crop", resize, crop, interpolation: "bicubic" });
+    expect(rows).toEqual([
+      ["resnet18", "resnet18-f37072fd.pth", "f37072fd", 21, 512, standard],
+      ["resnet34", "resnet34-b627a593.pth", "b627a593", 37, 512, standard],
+      ["resnet50", "resnet50-0676ba61.pth", "0676ba61", 54, 2048, standard],
+      ["resnet101", "resnet101-63fe2227.pth", "63fe2227", 105, 2048, standard],
+      ["resnet152", "resnet152-394f9c45.pth", "394f9c45", 156, 2048, standard],
+      ["wide_resnet50_2", "wide_resnet50_2-95faca4d.pth", "95faca4d", 54, 2048, standard],
+      ["wide_resnet101_2", "wide_resnet101_2-32ee1156.pth", "32ee1156", 105, 2048, standard],
+      ["densenet121", "densenet121-a639ec97.pth", "a639ec97", 121, 1024, standard],
+      ["densenet161", "densenet161-8d451a50.pth", "8d451a50", 161, 2208, standard],
+      ["densenet169", "densenet169-b2777c0a.pth", "b2777c0a", 169, 1664, standard],
+      ["densenet201", "densenet201-c1103571.pth", "c1103571", 201, 1920, standard],
+      // The ported EfficientNet files' name hash is not their sha256 prefix, so none is recorded.
+      ["efficientnet_b0", "efficientnet_b0_rwightman-3dd342df.pth", null, 82, 1280, bicubic(256, 224)],
+      ["efficientnet_b1", "efficientnet_b1_rwightman-533bc792.pth", null, 116, 1280, bicubic(256, 240)],
+      ["efficientnet_b2", "efficientnet_b2_rwightman-bcdf34b7.pth", null, 116, 1408, bicubic(288, 288)],
+      ["efficientnet_b3", "efficientnet_b3_rwightman-cf984f9c.pth", null, 131, 1536, bicubic(320, 300)],
+    ]);
+    expect(modelEntry("resnet50").publishedAccuracy).toBe(0.7613);
+    expect(inputRecipe(modelEntry("efficientnet_b3"), "paper")).toEqual({ kind: "squash", size: 224, interpolation: "bilinear" });
+    expect(inputRecipe(modelEntry("resnet20"), "paper")).toEqual({ kind: "native" });
+    expect(() => inputRecipe(modelEntry("resnet50"), "timm")).toThrow("unknown preprocessing 'timm'; known: torchvision, paper");
+  });
+
   it("rejects an unknown name, listing the known ones", () => {
-    expect(() => modelEntry("resnet18")).toThrow("unknown model 'resnet18'; known models: resnet20, resnet32, resnet44, resnet56, resnet110");
+    expect(() => modelEntry("resnet19")).toThrow("unknown model 'resnet19'; known models: resnet20, resnet32, resnet44, resnet56, resnet110, resnet18,");
     expect(() => modelEntry("toString")).toThrow(/unknown model 'toString'/);
   });
 

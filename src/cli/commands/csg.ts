@@ -5,7 +5,7 @@ import { resolveCacheDir } from "../../artifacts";
 import { writeFileAtomic } from "../../artifacts/atomic-write";
 import { SPLIT_SIZES } from "../../data/image-set";
 import { runCsgExperiment } from "../../experiments/csg";
-import { modelEntry } from "../../models/registry";
+import { cifarModelEntry } from "../../models/registry";
 import { cifarResNetSpec } from "../../models/spec";
 import { csgDefaults, type CsgHyperparameters, type CsgStart, resolveCsgHyperparameters, saveCsg } from "../../training";
 import { type Command, intOption, numberOption, percent } from "../command";
@@ -53,7 +53,7 @@ export const csgCommand: Command = {
     };
     const limit = choice.limit;
     // Resolved (and checked) here only to name the default output folder; runCsgExperiment resolves them again.
-    const h = resolveCsgHyperparameters(cifarResNetSpec(modelEntry(choice.model).depth), { ...hyperparameters, from });
+    const h = resolveCsgHyperparameters(cifarResNetSpec(cifarModelEntry(choice.model, "decomp csg").depth), { ...hyperparameters, from });
     const outDir = typeof values.out === "string" ? values.out : path.join(resolveCacheDir(), "csg", `${choice.model}-${from}-e${h.epochs}-seed${h.seed}`);
     if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} is a file; give a folder`);
     const onProgress = stderrProgress();

@@ -1,10 +1,21 @@
-/** Options shared by every command that runs a model: which model, which input normalisation, how many images. */
+/** Options shared by every command that runs a model: which model and weights, which preprocessing, how many images. */
 import { getNormalisation, NORMALISATIONS } from "../../data";
-import { modelEntry } from "../../models/registry";
+import { inputRecipe, MODEL_NAMES, modelEntry, PREPROCESSINGS } from "../../models/registry";
 import { type OptionSpec, type OptionValues, intOption } from "../command";
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: { type: "string", default: "resnet20", valueName: "NAME", description: "resnet20 | resnet32 | resnet44 | resnet56 | resnet110" },
+  model: { type: "string", default: "resnet20", valueName: "NAME", description: `${MODEL_NAMES.join(" | ")} (decomp models lists them)` },
+  weights: {
+    type: "string",
+    valueName: "FILE",
+    description: "the model's weights from this file instead of the registry's checkpoint: a PyTorch state dict (.pth/.th, either serialisation) or a decomp model file; its final layer sets the classes",
+  },
+  preprocess: {
+    type: "string",
+    default: "torchvision",
+    valueName: "NAME",
+    description: `torchvision models only: ${PREPROCESSINGS.join(" | ")} (torchvision = the weight's evaluation preset, e.g. resize 256, centre crop 224; paper = the authors' 224 x 224 squash)`,
+  },
   norm: { type: "string", default: "checkpoint", valueName: "NAME", description: `input normalisation: ${Object.keys(NORMALISATIONS).join(" | ")}` },
   limit: { type: "string", valueName: "N", description: "use only the first N images of each split (quick looks; cached separately)" },
   "batch-size": { type: "string", valueName: "N", description: "images per forward pass" },
@@ -12,6 +23,8 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
 
 export interface ModelChoice {
   model: string;
+  weights?: string;
+  preprocessing: string;
   norm: string;
   limit: number | null;
   batchSize?: number;
@@ -19,10 +32,13 @@ export interface ModelChoice {
 
 /** The model options, each checked (known model, known normalisation, ranges) before a command does any work. */
 export function modelChoice(values: OptionValues): ModelChoice {
-  modelEntry(String(values.model));
+  const preprocessing = String(values.preprocess ?? "torchvision");
+  inputRecipe(modelEntry(String(values.model)), preprocessing);
   getNormalisation(String(values.norm));
   return {
     model: String(values.model),
+    weights: typeof values.weights === "string" ? values.weights : undefined,
+    preprocessing,
     norm: String(values.norm),
     limit: intOption(values, "limit", 1) ?? null,
     batchSize: intOption(values, "batch-size", 1, 4096),

@@ -1,10 +1,8 @@
 /** `decomp select`: Algorithm 1 on the training split, the resulting index map, and its decomposed test accuracy. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { featureMatrix, finalLayer, getFeatures } from "../../features";
+import { cifarSpec, featureMatrix, finalLayer, getFeatures, loadForCifar } from "../../features";
 import { evaluateDecomposed, indexMapToJson, influentialSets, validateK } from "../../method";
-import { modelEntry } from "../../models/registry";
-import { cifarResNetSpec } from "../../models/spec";
 import { type Command, intOption, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
@@ -26,28 +24,32 @@ export const selectCommand: Command = {
     const augmentSeed = intOption(values, "augment", 0) ?? null;
     const k1 = intOption(values, "k1") as number;
     const k2 = intOption(values, "k2") as number;
-    // Check k against the feature width before any long extraction starts.
-    const width = cifarResNetSpec(modelEntry(choice.model).depth).featureWidth;
+    // Check k against the feature width before any checkpoint is read or long extraction starts.
+    const width = cifarSpec(choice).featureWidth;
     validateK("k1", k1, width);
     validateK("k2", k2, width);
     if (typeof values.out === "string") checkWritable(values.out);
-    const train = await getFeatures({ ...choice, split: "train", augmentSeed, onProgress });
+    const pretrained = await loadForCifar({ ...choice, onProgress });
+    const train = await getFeatures({ ...choice, pretrained, split: "train", augmentSeed, onProgress });
     const result = influentialSets(featureMatrix(train), train.labels, { classes: train.classes, k1, k2 });
     const shape = { classes: train.classes, features: train.width };
     if (typeof values.out === "string") {
       fs.writeFileSync(values.out, indexMapToJson(result.sets, shape));
       ctx.log(`index map written to ${values.out}`);
     }
-    const test = await getFeatures({ ...choice, split: "test", augmentSeed: null, onProgress });
+    const test = await getFeatures({ ...choice, pretrained, split: "test", augmentSeed: null, onProgress });
     const ev = evaluateDecomposed(featureMatrix(test), test.labels, finalLayer(test), result.sets);
     const trainImages = augmentSeed === null ? "plain" : `augmented (seed ${augmentSeed})`;
     ctx.log(
-      `${choice.model}, k1=${k1}, k2=${k2}, ${trainImages} training features, ${choice.norm} normalisation (${test.backend}): ` +
+      `${choice.model}${choice.weights === undefined ? "" : ` (weights ${choice.weights})`}, k1=${k1}, k2=${k2}, ${trainImages} training features, ` +
+        `${test.recipe === undefined ? "" : `${test.recipe}, `}${choice.norm} normalisation (${test.backend}): ` +
         `A_f ${percent(ev.fullAccuracy).toFixed(2)}%, A_d ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A ${ev.accuracyRatio.toFixed(4)}, ` +
         `multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`,
     );
     return {
       model: choice.model,
+      weights: choice.weights ?? null,
+      preprocessing: test.recipe ?? "native",
       norm: choice.norm,
       backend: test.backend,
       k1,
