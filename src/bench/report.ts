@@ -1,4 +1,5 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
+import type { ImagenetExtractReport } from "./imagenet-bench";
 import type { BatchTiming } from "./throughput";
 import type { TorchEpochTiming, TorchTiming, TorchTrainTiming } from "./torch-bench";
 import type { EpochTiming, TrainStepTiming } from "./train-bench";
@@ -72,6 +73,8 @@ export interface BenchReport {
   images: number;
   rounds: number;
   extract: Record<string, ExtractReport>;
+  /** torchvision models at their input size, ours against torchvision in PyTorch. */
+  imagenet: Record<string, ImagenetExtractReport>;
   finetune: Record<string, FinetuneReport>;
   /** Timed with the bench option csgEpochImages, else null. */
   csg: CsgEpochReport | null;
@@ -109,6 +112,17 @@ export function formatBenchReport(r: BenchReport): string {
     if (e.maxAbsLogitDiff !== null) {
       lines.push(`  max |logit diff| vs PyTorch ${e.maxAbsLogitDiff.toExponential(2)}, features ${e.maxAbsFeatureDiff?.toExponential(2)} (${e.parityImages} images)`);
     }
+  }
+  for (const [name, e] of Object.entries(r.imagenet)) {
+    lines.push(`extract ${name} (${e.inputSize} x ${e.inputSize}, random weights, ${e.images} images per pass):`);
+    lines.push(`  ours  ${e.ours.backend.padEnd(22)} ${e.ours.best.imagesPerSec.toFixed(1).padStart(6)} images/s  (batch ${e.ours.best.batch}; peak RSS ${f0(e.ours.peakRssMiB)} MiB, ${f0(e.ours.rssBeforeMiB)} before the model)`);
+    lines.push(`        sweep: ${e.ours.sweep.map((t) => `${t.batch}:${t.imagesPerSec.toFixed(1)}`).join("  ")}`);
+    if (e.torch) {
+      const t = e.torch.best;
+      lines.push(`  torch ${`pytorch/cpu ${t.mode}`.padEnd(22)} ${t.imagesPerSec.toFixed(1).padStart(6)} images/s  (batch ${t.batch}; peak RSS ${f0(e.torch.peakRssMiB)} MiB, own process)`);
+      lines.push(`        sweep: ${e.torch.sweep.map((s) => `${s.mode} ${s.batch}:${s.imagesPerSec.toFixed(1)}`).join("  ")}`);
+    }
+    lines.push(`  ratio ours/torch ${ratioText(e.ratio)} (goal >= 1.0x)`);
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);

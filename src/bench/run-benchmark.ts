@@ -12,7 +12,8 @@ import { selectBackend } from "../backend";
 import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
-import { cifarModelEntry } from "../models/registry";
+import { cifarModelEntry, modelEntry } from "../models/registry";
+import { imagenetExtractReports } from "./imagenet-bench";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
@@ -23,8 +24,17 @@ import { projectedEpochSeconds, timeCsgEpoch, timeFineTuneEpoch, timeTrainSteps 
 import { batchView, loadCifar10 } from "../data";
 
 export interface BenchOptions {
-  /** Models to measure (registry names); default resnet20 and resnet56. */
+  /**
+   * Smaller defaults for every option left unset, so a whole bench takes minutes (under 10 here) instead of over
+   * half an hour: one round, fewer images, the fastest PyTorch settings only (frozen, tuned allocator).
+   */
+  quick?: boolean;
+  /** CIFAR ResNets to measure (registry names); default resnet20 and resnet56. */
   models?: string[];
+  /** torchvision models measured at their input size against torchvision in PyTorch; default resnet50, efficientnet_b0; [] skips. */
+  imagenetModels?: string[];
+  imagenetImages?: number;
+  imagenetBatches?: number[];
   /** Images per timed pass; default 10000, the CIFAR-10 test set size. */
   images?: number;
   /** Batch sizes tried for ONNX Runtime and PyTorch. */
@@ -78,11 +88,28 @@ function bestPerBatch(rounds: BatchTiming[][]): BatchTiming[] {
   return rounds[0].map((t, i) => rounds.reduce((best, r) => (r[i].imagesPerSec > best.imagesPerSec ? r[i] : best), t));
 }
 
+/** Defaults of the full run and of --quick; explicit options override either. */
+const DEFAULTS = {
+  full: {
+    images: 10000, rounds: 2, batches: [32, 64, 128, 256], tfjsImages: 1000, parityImages: 256,
+    torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"],
+    imagenetImages: 96, imagenetBatches: [8, 16, 32],
+  },
+  quick: {
+    images: 2000, rounds: 1, batches: [64, 128], tfjsImages: 200, parityImages: 64,
+    torchModes: ["frozen"], torchAllocators: ["tuned"], torchWaitPolicies: ["default"],
+    imagenetImages: 32, imagenetBatches: [16],
+  },
+};
+
 const CHOICES = { torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"] } as const;
 
 /** Every option checked before the first model loads: a typo must not cost the minutes of a benchmark. */
 export function validateBenchOptions(opts: BenchOptions): void {
   for (const name of opts.models ?? []) cifarModelEntry(name, "decomp bench --models");
+  for (const name of opts.imagenetModels ?? []) {
+    if (modelEntry(name).kind !== "torchvision") throw new Error(`--imagenet-models takes torchvision models (decomp models lists them), not ${name}`);
+  }
   if (opts.models !== undefined && opts.models.length === 0) throw new Error("--models names no model; give e.g. resnet20,resnet56");
   for (const [option, allowed] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly string[]][]) {
     const given = opts[option];
@@ -90,7 +117,7 @@ export function validateBenchOptions(opts: BenchOptions): void {
     if (given.length === 0) throw new Error(`${option} is empty; choose from ${allowed.join(", ")}`);
     for (const v of given) if (!allowed.includes(v)) throw new Error(`${option}: '${v}' is not one of ${allowed.join(", ")}`);
   }
-  for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds]] as const) {
+  for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds], ["imagenetImages", opts.imagenetImages]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
   }
   // The default python may be absent on a user's machine: then the bench runs our side only, as before.
@@ -101,19 +128,34 @@ export function validateBenchOptions(opts: BenchOptions): void {
 
 export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport> {
   validateBenchOptions(opts);
+  const preset = opts.quick ? DEFAULTS.quick : DEFAULTS.full;
   const models = opts.models ?? ["resnet20", "resnet56"];
-  const images = opts.images ?? 10000;
-  const batches = opts.batches ?? [32, 64, 128, 256];
-  const rounds = opts.rounds ?? 2;
+  const images = opts.images ?? preset.images;
+  const batches = opts.batches ?? preset.batches;
+  const rounds = opts.rounds ?? preset.rounds;
   const threads = opts.threads ?? os.availableParallelism();
-  const tfjsImages = Math.min(opts.tfjsImages ?? 1000, images);
-  const parityImages = Math.min(opts.parityImages ?? 256, images);
+  const tfjsImages = Math.min(opts.tfjsImages ?? preset.tfjsImages, images);
+  const parityImages = Math.min(opts.parityImages ?? preset.parityImages, images);
+  const torchModes = opts.torchModes ?? preset.torchModes;
+  const torchAllocators = opts.torchAllocators ?? preset.torchAllocators;
+  const torchWaitPolicies = opts.torchWaitPolicies ?? preset.torchWaitPolicies;
   const progress = opts.onProgress ?? silentProgress;
   const python = opts.python === undefined ? DEFAULT_PYTHON : opts.python;
   const spinning = opts.spinning ?? false;
   const loadBefore = os.loadavg()[0];
 
   const torch = python === null ? { ok: false as const, reason: "skipped (python: null)" } : await torchAvailable(python);
+  // First, while this process holds nothing else, so its peak RSS is the model's own.
+  const imagenet = await imagenetExtractReports({
+    models: opts.imagenetModels ?? ["resnet50", "efficientnet_b0"],
+    batches: opts.imagenetBatches ?? preset.imagenetBatches,
+    images: opts.imagenetImages ?? preset.imagenetImages,
+    threads,
+    spinning,
+    python: torch.ok ? python : null,
+    torchModes,
+    progress,
+  });
   const pretrained = new Map<string, Pretrained>();
   for (const name of models) pretrained.set(name, await loadPretrained(name, { onProgress: progress }));
   const data = syntheticImages(images, 0);
@@ -140,9 +182,9 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
         images,
         repeats: 1,
         threads,
-        modes: opts.torchModes ?? ["eager", "frozen"],
-        allocators: opts.torchAllocators ?? ["default", "tuned"],
-        ompWaitPolicies: opts.torchWaitPolicies ?? ["default", "passive"],
+        modes: torchModes,
+        allocators: torchAllocators,
+        ompWaitPolicies: torchWaitPolicies,
         checkpoints: new Map(models.map((m) => [depthOf(pretrained.get(m)!), pretrained.get(m)!.checkpointPath])),
       });
       torchRounds.push(result.results);
@@ -225,6 +267,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     images,
     rounds,
     extract,
+    imagenet,
     finetune,
     csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },

@@ -3,20 +3,24 @@ import { formatBenchReport, runBenchmark } from "../../bench";
 import { type Command, intOption } from "../command";
 import { stderrProgress } from "../progress";
 
-const list = (value: unknown): string[] => String(value).split(",").map((s) => s.trim()).filter(Boolean);
+/** A comma-separated option as a list, or undefined when it was not given (the bench's defaults apply). */
+const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : String(value).split(",").map((s) => s.trim()).filter(Boolean));
 
 export const benchCommand: Command = {
   name: "bench",
   summary:
-    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56 on our engines and, when Debian's python3-torch is installed, PyTorch CPU on the same machine, each at its best batch size, plus the ResNet20 fine-tuning step (epoch time ratio, projected from step times, or timed epochs with --finetune-epoch); prints ratios, peak RSS and logit parity.",
+    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56, and of torchvision's ResNet50 and EfficientNet-B0 at 224 x 224, on our engines and, when Debian's python3-torch (and python3-torchvision) is installed, PyTorch CPU on the same machine, each at its best batch size, plus the ResNet20 fine-tuning step (epoch time ratio, projected from step times, or timed epochs with --finetune-epoch); prints ratios, peak RSS and logit parity. --quick keeps the whole run to minutes.",
   options: {
-    models: { type: "string", default: "resnet20,resnet56", valueName: "LIST", description: "comma-separated model names" },
-    images: { type: "string", default: "10000", valueName: "N", description: "images per timed pass (10000 = the CIFAR-10 test set size)" },
-    python: { type: "string", default: "/usr/bin/python3", valueName: "PATH", description: "python with torch for the PyTorch side; 'none' skips it" },
-    rounds: { type: "string", default: "2", valueName: "N", description: "alternating rounds of ours and PyTorch; each setting keeps its fastest" },
-    "torch-modes": { type: "string", default: "eager,frozen", valueName: "LIST", description: "PyTorch modes tried (eager, frozen TorchScript)" },
-    "torch-allocators": { type: "string", default: "default,tuned", valueName: "LIST", description: "glibc malloc settings tried for PyTorch (tuned = no trimming, no mmap)" },
-    "torch-wait": { type: "string", default: "default,passive", valueName: "LIST", description: "OpenMP wait policies tried for PyTorch" },
+    quick: { type: "boolean", description: "smaller defaults for everything not given, so the whole bench takes minutes: 1 round, 2000 CIFAR images, 32 ImageNet-size ones, PyTorch frozen with the tuned allocator only" },
+    models: { type: "string", valueName: "LIST", description: "CIFAR ResNets, comma-separated (default resnet20,resnet56)" },
+    "imagenet-models": { type: "string", valueName: "LIST", description: "torchvision models timed at their input size against torchvision in PyTorch (default resnet50,efficientnet_b0; 'none' skips)" },
+    images: { type: "string", valueName: "N", description: "CIFAR images per timed pass (default 10000, the CIFAR-10 test set size; 2000 with --quick)" },
+    "imagenet-images": { type: "string", valueName: "N", description: "ImageNet-size images per timed pass (default 96; 32 with --quick)" },
+    python: { type: "string", default: "/usr/bin/python3", valueName: "PATH", description: "python with torch (and torchvision) for the PyTorch side; 'none' skips it" },
+    rounds: { type: "string", valueName: "N", description: "alternating rounds of ours and PyTorch; each setting keeps its fastest (default 2; 1 with --quick)" },
+    "torch-modes": { type: "string", valueName: "LIST", description: "PyTorch modes tried: eager, frozen TorchScript (default both; frozen with --quick)" },
+    "torch-allocators": { type: "string", valueName: "LIST", description: "glibc malloc settings tried for PyTorch, tuned = no trimming, no mmap (default default,tuned; tuned with --quick)" },
+    "torch-wait": { type: "string", valueName: "LIST", description: "OpenMP wait policies tried for PyTorch (default default,passive; default with --quick)" },
     "finetune-epoch": {
       type: "string",
       default: "0",
@@ -32,8 +36,11 @@ export const benchCommand: Command = {
   },
   async run(values, _positionals, ctx) {
     const report = await runBenchmark({
+      quick: values.quick === true,
       models: list(values.models),
+      imagenetModels: values["imagenet-models"] === "none" ? [] : list(values["imagenet-models"]),
       images: intOption(values, "images", 1),
+      imagenetImages: intOption(values, "imagenet-images", 1),
       python: values.python === "none" ? null : String(values.python),
       rounds: intOption(values, "rounds", 1),
       torchModes: list(values["torch-modes"]),
