@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readTensorFile, writeTensorFile } from "../../src/artifacts/tensor-file";
+import { initBackend } from "../../src/backend";
 import { loadCifar10, normalise } from "../../src/data";
 import { decodeNpy, encodeNpy } from "../../src/data/npy";
 import { preprocessBatch } from "../../src/data/preprocess";
@@ -31,6 +32,7 @@ describe("a torchvision model on CIFAR-10", () => {
   let tenClasses: string;
   beforeAll(async () => {
     tenClasses = await randomWeights("resnet18", 10, 7);
+    await initBackend();
   });
 
   it("extracts features of images resized 32 -> 256 and centre-cropped to 224, equal to an independent path", async () => {

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { initBackend } from "../../src/backend";
 import { loadCifar10, normalise } from "../../src/data";
 import { preprocessBatch } from "../../src/data/preprocess";
 import { loadPretrained } from "../../src/models/pretrained";
@@ -46,6 +47,8 @@ describe("torchvision's full-size models against torchvision 0.14", () => {
     } catch {
       throw new Error(`${PYTHON} cannot import torch and torchvision: run 'bash scripts/setup.sh --test' (it installs Debian's python3-torch and python3-torchvision)`);
     }
+    // The fastest TF.js backend that loads (WASM here): the plain CPU one takes minutes on these models.
+    await initBackend();
     const test = await loadCifar10("test");
     rawImages = test.pixels.slice(0, COUNT * 3072);
     fs.writeFileSync(path.join(scratch, "images.u8"), rawImages);
