@@ -2,7 +2,7 @@ import { formatBenchReport, runBenchmark } from "../../src/bench";
 import { nchwcBlockSize } from "../../src/models/nchwc";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 
-const tiny = { models: ["resnet20"], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
+const tiny = { models: ["resnet20"], imagenetModels: [], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
 
 test("without PyTorch the report has our numbers and null ratios", async () => {
   const report = await runBenchmark({ ...tiny, python: null, tfjsImages: 0 });
@@ -49,3 +49,32 @@ test("with PyTorch: ratios are ours / PyTorch's best, and logits agree on the sa
   expect(JSON.parse(JSON.stringify(report)).extract.resnet20.ratio).toBe(e.ratio);
   expect(formatBenchReport(report)).toContain(`ratio ours/torch ${e.ratio!.toFixed(2)}x`);
 });
+
+test("torchvision models at their input size: ours against torchvision in PyTorch, with each side's peak RSS", async () => {
+  const torch = (await torchAvailable(DEFAULT_PYTHON)).ok;
+  const report = await runBenchmark({
+    ...tiny, models: ["resnet20"], trainSteps: 0, tfjsImages: 0, parityImages: 0,
+    imagenetModels: ["efficientnet_b0"], imagenetImages: 2, imagenetBatches: [1, 2], torchModes: ["eager"], torchAllocators: ["tuned"], torchWaitPolicies: ["default"],
+    python: torch ? DEFAULT_PYTHON : null,
+  });
+  const e = report.imagenet.efficientnet_b0;
+  expect([e.model, e.inputSize, e.images, e.ours.backend]).toEqual(["efficientnet_b0", 224, 2, "onnxruntime-node/cpu"]);
+  expect(e.ours.sweep.map((t) => t.batch)).toEqual([1, 2]);
+  expect(e.ours.peakRssMiB).toBeGreaterThanOrEqual(e.ours.rssBeforeMiB);
+  const text = formatBenchReport(report);
+  expect(text).toContain("extract efficientnet_b0 (224 x 224, random weights, 2 images per pass):");
+  if (!torch) return console.warn("skipped the PyTorch side: no torch");
+  expect(e.torch!.sweep.map((t) => [t.mode, t.batch])).toEqual([["eager", 1], ["eager", 2]]);
+  expect(e.torch!.peakRssMiB).toBeGreaterThan(100);
+  expect(e.ratio).toBeCloseTo(e.ours.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
+  expect(text).toContain(`ratio ours/torch ${e.ratio!.toFixed(2)}x (goal >= 1.0x)`);
+}, 300_000);
+
+test("--quick lowers the defaults it is not given and keeps explicit options", async () => {
+  await expect(runBenchmark({ quick: true, imagenetModels: ["resnet20"] })).rejects.toThrow("--imagenet-models takes torchvision models (decomp models lists them), not resnet20");
+  await expect(runBenchmark({ quick: true, models: ["resnet50"] })).rejects.toThrow("decomp bench --models supports the CIFAR ResNets (resnet20, resnet32, resnet44, resnet56, resnet110), not resnet50");
+  const report = await runBenchmark({ quick: true, models: ["resnet20"], imagenetModels: [], python: null, tfjsImages: 0, trainSteps: 0, batches: [16] });
+  expect([report.images, report.rounds]).toEqual([2000, 1]);
+  expect(report.extract.resnet20.ours.sweep.map((t) => t.batch)).toEqual([16]);
+  expect(report.imagenet).toEqual({});
+}, 300_000);

@@ -13,9 +13,11 @@ import { loadCifar10, normalise } from "../../src/data";
 import { decodeNpy, encodeNpy } from "../../src/data/npy";
 import { preprocessBatch } from "../../src/data/preprocess";
 import { getFeatures } from "../../src/features";
+import { loadPretrained } from "../../src/models/pretrained";
 import { modelEntry } from "../../src/models/registry";
 import { createTfjsEngine } from "../../src/models/tfjs-resnet";
 import { initialStateDict } from "../../src/training/init";
+import { expectedShapes } from "../../src/models/weights";
 import { runCli } from "../cli/run-cli";
 import { maxAbsDiff } from "../models/parity-fixture";
 
@@ -25,6 +27,18 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 async function randomWeights(name: string, classes: number, seed: number): Promise<string> {
   const file = path.join(scratch, `${name}-${classes}.dctn`);
   await writeTensorFile(file, initialStateDict(modelEntry(name).buildSpec(classes), seed), { note: "seeded random weights for a test" });
+  return file;
+}
+
+/**
+ * Zero weights of the right shapes, where only the shapes matter: filling millions of random values is 40x slower
+ * under jest than in Node (the typed arrays come from another realm, see test/environment.js).
+ */
+async function shapedWeights(name: string, classes: number): Promise<string> {
+  const file = path.join(scratch, `${name}-${classes}-zeros.dctn`);
+  const shapes = expectedShapes(modelEntry(name).buildSpec(classes));
+  const tensors = new Map([...shapes].map(([key, shape]) => [key, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
+  await writeTensorFile(file, tensors, { note: "zero weights for a test" });
   return file;
 }
 
@@ -79,7 +93,7 @@ describe("a torchvision model on CIFAR-10", () => {
   });
 
   it("refuses an ImageNet head on CIFAR-10 labels, and k beyond the feature width, before extracting", async () => {
-    const imagenet = await randomWeights("resnet18", 1000, 3);
+    const imagenet = await shapedWeights("resnet18", 1000);
     const ev = await runCli("eval", "--model", "resnet18", "--weights", imagenet, "--limit", "4");
     expect(ev.code).toBe(1);
     expect(ev.stderr).toContain(`${imagenet}: resnet18's final layer has 1000 classes, CIFAR-10 has 10; pass --weights with a resnet18 whose final layer was fine-tuned to CIFAR-10's 10 classes`);
@@ -89,7 +103,7 @@ describe("a torchvision model on CIFAR-10", () => {
   });
 
   it("runs a 37-class checkpoint on any square input through decomp forward", async () => {
-    const weights = await randomWeights("resnet18", 37, 11);
+    const weights = await shapedWeights("resnet18", 37);
     const input = path.join(scratch, "x.npy");
     const data = Float32Array.from({ length: 2 * 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37));
     fs.writeFileSync(input, encodeNpy({ shape: [2, 3, 64, 64], data }));
@@ -98,5 +112,41 @@ describe("a torchvision model on CIFAR-10", () => {
     expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(decodeNpy(new Uint8Array(fs.readFileSync(path.join(out, "logits.npy")))).shape).toEqual([2, 37]);
     expect(decodeNpy(new Uint8Array(fs.readFileSync(path.join(out, "features.npy")))).shape).toEqual([2, 512]);
+  });
+});
+
+describe("weights that do not fit a torchvision model", () => {
+  const reduced = path.join(__dirname, "..", "fixtures", "torchvision", "tv-basic.pth");
+
+  it("names the file and the first missing, unexpected or mis-shaped key, or says it is truncated", async () => {
+    await expect(loadPretrained("resnet18", { weights: reduced })).rejects.toThrow(`${reduced}: 'conv1.weight' has shape [8, 3, 7, 7] but resnet18 needs [64, 3, 7, 7]; is it a resnet18 checkpoint?`);
+
+    const resnet34 = await shapedWeights("resnet34", 10);
+    await expect(loadPretrained("resnet18", { weights: resnet34 })).rejects.toThrow(`${resnet34} has 'layer1.2.conv1.weight', which resnet18 does not have; is it a resnet18 checkpoint?`);
+
+    const densenet = path.join(__dirname, "..", "fixtures", "torchvision", "tv-densenet.pth");
+    await expect(loadPretrained("resnet50", { weights: densenet })).rejects.toThrow(`${densenet} has no final layer 'fc.weight' (a classes x features matrix), which resnet50 needs; is it a resnet50 checkpoint?`);
+
+    const truncated = path.join(scratch, "truncated.pth");
+    const bytes = fs.readFileSync(reduced);
+    fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(loadPretrained("resnet18", { weights: truncated })).rejects.toThrow(new RegExp(`^${truncated.replace(/[.]/g, "\\.")} is not a readable checkpoint \\(.*\\); is the file complete\\?`));
+
+    await expect(loadPretrained("resnet18", { weights: path.join(scratch, "absent.pth") })).rejects.toThrow(`weights file ${path.join(scratch, "absent.pth")} does not exist`);
+  });
+
+  it("explains how to supply registry weights that are not here, with the URL and the checksum expected", async () => {
+    const saved = process.env.TORCH_HOME;
+    process.env.TORCH_HOME = path.join(scratch, "no-torch-home");
+    try {
+      const err = await loadPretrained("efficientnet_b0", { cacheDir: path.join(scratch, "cache") }).catch((e: Error) => e);
+      expect(String(err)).toContain("https://download.pytorch.org/models/efficientnet_b0_rwightman-3dd342df.pth");
+      expect(String(err)).toContain("--weights FILE");
+      expect(String(err)).toContain("<DECOMP_MIRROR>/torchvision/efficientnet_b0_rwightman-3dd342df.pth");
+      expect(String(err)).toContain(`torch hub cache ${path.join(scratch, "no-torch-home", "hub", "checkpoints", "efficientnet_b0_rwightman-3dd342df.pth")}: not present`);
+    } finally {
+      if (saved === undefined) delete process.env.TORCH_HOME;
+      else process.env.TORCH_HOME = saved;
+    }
   });
 });
