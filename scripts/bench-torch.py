@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from torch_resnet import CifarResNet, load_state
+from torchscript import prepare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = os.path.join(ROOT, "..", "shared", "mirror", "pytorch_resnet_cifar10")
@@ -47,15 +48,6 @@ def load_model(depth, args):
     else:
         source = "random init (checkpoint not found)"
     return model.eval(), source
-
-
-def prepare(model, mode, example):
-    """eager: the module as is. frozen: TorchScript trace, frozen and optimised for inference (BN folded)."""
-    if mode == "eager":
-        return model
-    with torch.no_grad():
-        traced = torch.jit.trace(model, example)
-    return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
 
 def time_pass(run, data, batch):

@@ -17,19 +17,12 @@ import time
 import torch
 import torchvision
 
+from torchscript import prepare
+
 
 def build(name):
     torch.manual_seed(0)
     return torchvision.models.get_model(name, weights=None).eval()
-
-
-def prepare(model, mode, example):
-    """eager: the module as is. frozen: TorchScript trace, frozen and optimised for inference (BN folded)."""
-    if mode == "eager":
-        return model
-    with torch.no_grad():
-        traced = torch.jit.trace(model, example)
-    return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
 
 def measure(args):

@@ -6,7 +6,6 @@ inputs and torchvision's float64 logits and pooled features, for test/models/tor
 Run: /usr/bin/python3 scripts/make-torchvision-fixtures.py"""
 import json
 import os
-import re
 
 import numpy as np
 import torch
@@ -16,6 +15,8 @@ from torch.nn import functional as F
 from torchvision.models import DenseNet
 from torchvision.models.efficientnet import EfficientNet, MBConvConfig
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+from torchvision_oracle import legacy_densenet_key, randomise
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "torchvision")
 CONFIGS = {
@@ -49,22 +50,6 @@ def build(block, blocks, stem, planes, width_per_group, classes):
     model.layer4 = model._make_layer(kind, planes[3], blocks[3], stride=2)
     model.fc = nn.Linear(planes[3] * kind.expansion, classes)
     return model
-
-
-def randomise(model, generator):
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if name.endswith("num_batches_tracked"):
-                continue
-            if name.endswith("running_var"):
-                tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
-            elif name.endswith("running_mean") or name.endswith(".bias"):
-                tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
-            elif "bn" in name or "norm" in name or "downsample.1" in name or (tensor.dim() == 1 and name.endswith("weight")):
-                tensor.copy_(0.8 + 0.4 * torch.rand(tensor.shape, generator=generator))
-            else:
-                fan_in = tensor[0].numel()
-                tensor.copy_(torch.randn(tensor.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
 
 
 def densenet_forward(model, x):
@@ -122,7 +107,7 @@ def main():
             {"family": "resnet", "block": block, "blocks": blocks, "stem": stem, "planes": planes, "widthPerGroup": wpg}, forward)
         seed += 1
     # The published DenseNet files name dense-layer parameters norm.1, conv.2, ...: the legacy copies do too.
-    legacy_dense = lambda k: re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k)
+    legacy_dense = legacy_densenet_key
     for name, (growth, blocks, init, bn_size, classes, side) in DENSENETS.items():
         model = DenseNet(growth_rate=growth, block_config=tuple(blocks), num_init_features=init, bn_size=bn_size, num_classes=classes)
         add(name, seed, model, side, {"family": "densenet", "growthRate": growth, "blocks": blocks, "initFeatures": init, "bnSize": bn_size}, densenet_forward, legacy_dense)

@@ -13,7 +13,6 @@ features.f32 (float32 of float64 computations), and meta.json.
 """
 import json
 import os
-import re
 import sys
 
 import numpy as np
@@ -23,25 +22,7 @@ from PIL import Image
 from torch.nn import functional as F
 from torchvision import transforms as T
 
-
-def randomise(model, generator):
-    """Weights around Kaiming scale and BatchNorm affine parameters away from 1 and 0, so every parameter matters."""
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if name.endswith("num_batches_tracked"):
-                continue
-            if name.endswith("running_var"):
-                tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
-            elif name.endswith("running_mean") or name.endswith(".bias"):
-                tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
-            elif tensor.dim() == 1:
-                tensor.copy_(0.8 + 0.4 * torch.rand(tensor.shape, generator=generator))
-            else:
-                fan_in = tensor[0].numel()
-                # Gain 1 rather than Kaiming's sqrt(2): with BatchNorm statistics that do not match the data, deep
-                # MBConv stacks otherwise grow activations into the thousands and a float64 reference then charges
-                # the executors with float32 rounding amplified a thousandfold.
-                tensor.copy_(torch.randn(tensor.shape, generator=generator) * (1.0 / fan_in) ** 0.5)
+from torchvision_oracle import legacy_densenet_key, randomise
 
 
 def pooled_features(name, model, x):
@@ -54,11 +35,6 @@ def pooled_features(name, model, x):
     y = m.maxpool(m.relu(m.bn1(m.conv1(x))))
     y = m.layer4(m.layer3(m.layer2(m.layer1(y))))
     return torch.flatten(m.avgpool(y), 1)
-
-
-def legacy_densenet_keys(state):
-    pattern = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))([12])\.(weight|bias|running_mean|running_var|num_batches_tracked)$")
-    return {pattern.sub(r"\1.\2.\3", k): v for k, v in state.items()}
 
 
 def main():
@@ -79,7 +55,10 @@ def main():
 
     model = torchvision.models.get_model(name, weights=None)
     generator = torch.Generator().manual_seed(sum(map(ord, name)))
-    randomise(model, generator)
+    # Gain 1 rather than Kaiming's 2: with BatchNorm statistics that do not match the data, deep MBConv stacks
+    # otherwise grow activations into the thousands, and a float64 reference then charges the executors with
+    # float32 rounding amplified a thousandfold.
+    randomise(model, generator, gain=1.0)
     model.eval()
     model64 = model.double()
     with torch.no_grad():
@@ -89,7 +68,7 @@ def main():
         assert torch.allclose(head(features), logits)
     state = {k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     if name.startswith("densenet"):
-        state = legacy_densenet_keys(state)
+        state = {legacy_densenet_key(k): v for k, v in state.items()}
     os.makedirs(out_dir, exist_ok=True)
     torch.save(state, os.path.join(out_dir, name + ".pth"), _use_new_zipfile_serialization=not legacy)
     x.numpy().astype("<f4").tofile(os.path.join(out_dir, "inputs.f32"))
