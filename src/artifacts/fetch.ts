@@ -55,7 +55,7 @@ function describeFailure(a: Artifact, attempts: Attempt[], cachePath: string): s
   if (a.sha256 === null && a.sha256Prefix === undefined) {
     expect =
       `No checksum is published for it, so decomp does not download or cache it unverified: download ${url} yourself and pass it ` +
-      `explicitly (--weights FILE, or fetchArtifact("${a.id}", { file })), or put it in the mirror folder as <DECOMP_MIRROR>/${a.source}/${a.file}.`;
+      `explicitly (--weights FILE, or fetchArtifact("${a.id}", { file })), or put it in the mirror folder as <DECOMP_MIRROR>/${a.source}/${a.file}${a.torchHub ? " or in PyTorch's download cache (the torch hub path above)" : ""}.`;
   } else {
     const checksum = a.sha256 !== null ? `sha256 ${a.sha256}` : `a sha256 starting ${a.sha256Prefix} (the digits in its published name; the full digest is not recorded)`;
     expect =
