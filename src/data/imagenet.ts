@@ -1,0 +1,143 @@
+/**
+ * ILSVRC-2012 on disk, in the layouts users have: `train/<wnid>/*.JPEG`; `val/` sorted into the same class
+ * folders, or flat with Kaggle's `LOC_val_solution.csv` (ImageId, then a prediction string whose first word is
+ * the wnid) beside `val/` or in the root. Class indices follow torchvision's ImageFolder: the wnids sorted, and
+ * within a class the files found by a sorted walk of its folder (subfolders included), with ImageFolder's image
+ * extensions in any letter case. Only names are read here: a layout problem fails before any image is decoded.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** torchvision.datasets.folder.IMG_EXTENSIONS. */
+const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"];
+const SOLUTION_CSV = "LOC_val_solution.csv";
+const WNID = /^n\d{8}$/;
+
+export type ImageNetSplit = "train" | "val";
+
+export interface ImageList {
+  /** Absolute file paths, in ImageFolder's order. */
+  files: string[];
+  /** Class index of each file. */
+  labels: Uint16Array;
+  /** How the labels were found, for reports: "class folders" or the solution file's path. */
+  labelSource: string;
+}
+
+export interface ImageNetTree {
+  root: string;
+  /** Sorted wnids: index = class. */
+  classes: string[];
+  splits: Partial<Record<ImageNetSplit, ImageList>>;
+}
+
+const isImage = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function subfolders(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name)).isDirectory())).map((e) => e.name).sort(byCodePoint);
+}
+
+/** os.walk(dir, followlinks=True) sorted as ImageFolder does: a folder's files, then its sorted subfolders. */
+function walkImages(dir: string, out: string[]): void {
+  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  const files = entries.filter((e) => !e.isDirectory() && isImage(e.name)).map((e) => e.name).sort(byCodePoint);
+  for (const f of files) {
+    const full = path.join(dir, f);
+    if (fs.statSync(full).isFile()) out.push(full);
+  }
+  for (const sub of subfolders(dir)) walkImages(path.join(dir, sub), out);
+}
+
+function fromClassFolders(dir: string, classes: string[]): ImageList {
+  const files: string[] = [];
+  const labels: number[] = [];
+  classes.forEach((wnid, c) => {
+    const before = files.length;
+    const folder = path.join(dir, wnid);
+    if (fs.existsSync(folder)) walkImages(folder, files);
+    for (let i = before; i < files.length; i++) labels.push(c);
+  });
+  return { files, labels: Uint16Array.from(labels), labelSource: "class folders" };
+}
+
+/** The flat validation folder labelled by LOC_val_solution.csv. */
+function fromSolution(dir: string, csv: string, classes: string[] | null): { list: ImageList; classes: string[] } {
+  const lines = fs.readFileSync(csv, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (!/^ImageId\s*,\s*PredictionString/i.test(lines[0] ?? "")) throw new Error(`${csv}: expected the header 'ImageId,PredictionString' (Kaggle's LOC_val_solution.csv)`);
+  const wnidOf = new Map<string, string>();
+  lines.slice(1).forEach((line, i) => {
+    const [id, prediction] = line.split(",");
+    const wnid = (prediction ?? "").trim().split(/\s+/)[0];
+    if (!id || !WNID.test(wnid)) throw new Error(`${csv} line ${i + 2}: expected 'ImageId,<wnid> ...', got '${line.slice(0, 80)}'`);
+    wnidOf.set(id.trim(), wnid);
+  });
+  const known = classes ?? [...new Set(wnidOf.values())].sort(byCodePoint);
+  const index = new Map(known.map((w, c) => [w, c]));
+  const names = fs.readdirSync(dir).filter(isImage).sort(byCodePoint);
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const name of names) {
+    const id = name.slice(0, name.length - path.extname(name).length);
+    const wnid = wnidOf.get(id);
+    if (wnid === undefined) throw new Error(`${path.join(dir, name)} has no row in ${csv}; is it the solution file of this validation set?`);
+    const c = index.get(wnid);
+    if (c === undefined) throw new Error(`${csv} labels ${id} as ${wnid}, which is not one of the ${known.length} training classes`);
+    files.push(path.join(dir, name));
+    labels.push(c);
+  }
+  return { list: { files, labels: Uint16Array.from(labels), labelSource: csv }, classes: known };
+}
+
+function checkWnidFolders(dir: string, folders: string[]): void {
+  const odd = folders.find((f) => !WNID.test(f));
+  if (odd !== undefined) throw new Error(`${path.join(dir, odd)}: ImageNet class folders are wnids such as n01440764; move or remove '${odd}'`);
+}
+
+/** Reads the tree's layout (names only). Fails naming what is missing or inconsistent, and how to fix it. */
+export function scanImageNet(root: string): ImageNetTree {
+  const abs = path.resolve(root);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new Error(`ImageNet folder ${abs} does not exist; pass the folder that holds train/ and val/`);
+  const trainDir = path.join(abs, "train");
+  const valDir = path.join(abs, "val");
+  const hasTrain = fs.existsSync(trainDir);
+  const hasVal = fs.existsSync(valDir);
+  if (!hasTrain && !hasVal) throw new Error(`${abs} has neither train/ nor val/; pass the folder that holds them (ILSVRC/Data/CLS-LOC in Kaggle's copy)`);
+
+  let classes: string[] | null = null;
+  const splits: Partial<Record<ImageNetSplit, ImageList>> = {};
+  if (hasTrain) {
+    const folders = subfolders(trainDir);
+    checkWnidFolders(trainDir, folders);
+    if (folders.length === 0) throw new Error(`${trainDir} has no class folders (train/<wnid>/*.JPEG)`);
+    classes = folders;
+    splits.train = fromClassFolders(trainDir, classes);
+  }
+  if (hasVal) {
+    const folders = subfolders(valDir);
+    if (folders.length > 0) {
+      checkWnidFolders(valDir, folders);
+      if (classes !== null) {
+        const extra = folders.find((f) => !classes!.includes(f));
+        if (extra !== undefined) throw new Error(`${path.join(valDir, extra)} is a class that train/ does not have`);
+      }
+      classes ??= folders;
+      splits.val = fromClassFolders(valDir, classes);
+    } else {
+      const csv = [path.join(abs, SOLUTION_CSV), path.join(path.dirname(abs), SOLUTION_CSV), path.join(abs, "..", "..", "..", SOLUTION_CSV)].find((f) => fs.existsSync(f));
+      if (csv === undefined) {
+        throw new Error(
+          `${valDir} is flat (no class folders) and no ${SOLUTION_CSV} was found in ${abs} or its parents: put Kaggle's ${SOLUTION_CSV} there, ` +
+            `or sort val/ into class folders (one folder per wnid, as train/)`,
+        );
+      }
+      const labelled = fromSolution(valDir, csv, classes);
+      classes ??= labelled.classes;
+      splits.val = labelled.list;
+    }
+  }
+  for (const [split, list] of Object.entries(splits)) {
+    if (list.files.length === 0) throw new Error(`${path.join(abs, split)} holds no images (${IMAGE_EXTENSIONS.join(", ")})`);
+  }
+  return { root: abs, classes: classes!, splits };
+}
