@@ -38,7 +38,7 @@ describe("decomp CLI", () => {
   it("names an unknown command and the known ones", async () => {
     const { code, stderr } = await run("evaluate");
     expect(code).toBe(2);
-    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, csg, forward, bench\./);
+    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, extract, merge, csg, forward, bench\./);
   });
 
   it("rejects an unknown option and points to --help", async () => {

@@ -6,18 +6,20 @@ import { evaluateDecomposed, type IndexSets, parseIndexMap } from "../../method"
 import type { ModelSpec } from "../../models/spec";
 import { type Command, percent } from "../command";
 import { stderrProgress } from "../progress";
+import { evalImageNet } from "./imagenet";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
 
 export const evalCommand: Command = {
   name: "eval",
   summary:
-    "Evaluate a model on the CIFAR-10 test set (resized as its preprocessing says): full accuracy, and with --indices the decomposed accuracy of an index map ({\"<class>\": [indices...]}, keys class numbers or names).",
+    "Evaluate a model on the CIFAR-10 test set (resized as its preprocessing says) or, with --data imagenet:DIR, on an ImageNet validation split: full accuracy, and with --indices the decomposed accuracy of an index map ({\"<class>\": [indices...]}, keys class numbers or names).",
   options: {
     ...MODEL_OPTIONS,
     indices: { type: "string", valueName: "FILE", description: "JSON index map to evaluate as a decomposed final layer" },
   },
   async run(values, _positionals, ctx) {
     const choice = modelChoice(values);
+    if (choice.data.kind === "imagenet") return evalImageNet(values, choice, ctx);
     const onProgress = stderrProgress();
     // The weights and the map are read and checked against the model's shape before any feature is extracted.
     const sets = typeof values.indices === "string" ? readIndexMap(values.indices, cifarSpec(choice)) : null;

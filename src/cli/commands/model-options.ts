@@ -10,6 +10,12 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     valueName: "FILE",
     description: "the model's weights from this file instead of the registry's checkpoint: a PyTorch state dict (.pth/.th, either serialisation) or a decomp model file; its final layer sets the classes",
   },
+  data: {
+    type: "string",
+    default: "cifar10",
+    valueName: "SOURCE",
+    description: "cifar10, or imagenet:DIR (the folder holding train/ and val/, ILSVRC-2012 layout; torchvision models)",
+  },
   preprocess: {
     type: "string",
     default: "torchvision",
@@ -21,8 +27,11 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   "batch-size": { type: "string", valueName: "N", description: "images per forward pass" },
 };
 
+export type DataSource = { kind: "cifar10" } | { kind: "imagenet"; root: string };
+
 export interface ModelChoice {
   model: string;
+  data: DataSource;
   weights?: string;
   preprocessing: string;
   norm: string;
@@ -37,10 +46,17 @@ export function modelChoice(values: OptionValues): ModelChoice {
   getNormalisation(String(values.norm));
   return {
     model: String(values.model),
+    data: dataSource(String(values.data ?? "cifar10")),
     weights: typeof values.weights === "string" ? values.weights : undefined,
     preprocessing,
     norm: String(values.norm),
     limit: intOption(values, "limit", 1) ?? null,
     batchSize: intOption(values, "batch-size", 1, 4096),
   };
+}
+
+export function dataSource(text: string): DataSource {
+  if (text === "cifar10") return { kind: "cifar10" };
+  if (text.startsWith("imagenet:") && text.length > "imagenet:".length) return { kind: "imagenet", root: text.slice("imagenet:".length) };
+  throw new Error(`--data must be cifar10 or imagenet:DIR (DIR holds train/ and val/), got '${text}'`);
 }

@@ -5,12 +5,13 @@ import { cifarSpec, featureMatrix, finalLayer, getFeatures, loadForCifar } from 
 import { evaluateDecomposed, indexMapToJson, influentialSets, validateK } from "../../method";
 import { type Command, intOption, percent } from "../command";
 import { stderrProgress } from "../progress";
+import { selectImageNet } from "./imagenet";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
 
 export const selectCommand: Command = {
   name: "select",
   summary:
-    "Run Algorithm 1 (top-k1 features per training image, top-k2 most frequent per class) on the training split, write the index map, and report the decomposed test accuracy A_d and r_A = A_d / A_f.",
+    "Run Algorithm 1 (top-k1 features per training image, top-k2 most frequent per class) on the training split (CIFAR-10, or an ImageNet tree with --data imagenet:DIR), write the index map, and report the decomposed test accuracy A_d and r_A = A_d / A_f.",
   options: {
     ...MODEL_OPTIONS,
     k1: { type: "string", default: "5", valueName: "K", description: "features kept per training image" },
@@ -24,6 +25,11 @@ export const selectCommand: Command = {
     const augmentSeed = intOption(values, "augment", 0) ?? null;
     const k1 = intOption(values, "k1") as number;
     const k2 = intOption(values, "k2") as number;
+    if (choice.data.kind === "imagenet") {
+      if (augmentSeed !== null) throw new Error("--augment is for CIFAR-10; ImageNet training images are used as the preprocessing gives them");
+      if (typeof values.out === "string") checkWritable(values.out);
+      return selectImageNet(values, choice, k1, k2, typeof values.out === "string" ? values.out : undefined, ctx);
+    }
     // Check k against the feature width before any checkpoint is read or long extraction starts.
     const width = cifarSpec(choice).featureWidth;
     validateK("k1", k1, width);

@@ -1,0 +1,112 @@
+/**
+ * The ImageNet side of the CLI: `decomp extract` and `decomp merge` (one split of a tree, whole or as shard i of n
+ * for a job array), and what `decomp eval` / `decomp select` do when given `--data imagenet:DIR`.
+ */
+import * as fs from "node:fs";
+import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, runImageNetPass } from "../../features/imagenet-pass";
+import { accuracy, evaluateDecomposed, indexMapToJson, influentialFromRanks, predictFromLogits, validateK } from "../../method";
+import { type Command, type CommandContext, intOption, type OptionValues, percent } from "../command";
+import { stderrProgress } from "../progress";
+import { MODEL_OPTIONS, type ModelChoice, modelChoice } from "./model-options";
+
+const PASS_OPTIONS = {
+  ...MODEL_OPTIONS,
+  split: { type: "string", default: "train", valueName: "SPLIT", description: "train (keeps each image's top --rank-depth feature indices) or val (keeps features and logits)" },
+  "rank-depth": { type: "string", valueName: "R", description: `training passes: feature indices kept per image, at least the k1 you will use (default ${DEFAULT_RANK_DEPTH}, the paper's k1)` },
+} as const;
+
+function passOptions(values: OptionValues, choice: ModelChoice, split: "train" | "val"): ImageNetPassOptions {
+  if (choice.data.kind !== "imagenet") throw new Error("give the images with --data imagenet:DIR (the folder holding train/ and val/)");
+  return {
+    model: choice.model, weights: choice.weights, root: choice.data.root, split, preprocessing: choice.preprocessing, norm: choice.norm,
+    rankDepth: intOption(values, "rank-depth", 1), limit: choice.limit, batchSize: choice.batchSize, onProgress: stderrProgress(),
+  };
+}
+
+function splitOption(values: OptionValues): "train" | "val" {
+  const split = String(values.split);
+  if (split !== "train" && split !== "val") throw new Error(`--split must be train or val, got '${split}'`);
+  return split;
+}
+
+const describe = (p: ImageNetPass) => ({
+  file: p.file, reused: p.reused, images: p.result.count, range: p.range, classes: p.classes.length, backend: p.backend,
+  kind: p.key.rankDepth === null ? "features and logits" : `top ${p.key.rankDepth} feature indices per image`,
+});
+
+export const extractCommand: Command = {
+  name: "extract",
+  summary:
+    "Run a model over one split of an ImageNet tree and cache the result: top feature indices per training image, features and logits per validation image. With --shard i/n only a deterministic slice (whole batches), in its own checksummed file, so a job array runs the shards and a failed one is rerun alone; decomp merge joins them.",
+  options: {
+    ...PASS_OPTIONS,
+    shard: { type: "string", valueName: "i/n|auto", description: "run shard i of n (0-based); auto reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX with --shards" },
+    shards: { type: "string", valueName: "N", description: "the number of shards, for --shard auto where the scheduler does not say it" },
+  },
+  async run(values, _positionals, ctx) {
+    const choice = modelChoice(values);
+    const shard = typeof values.shard === "string" ? parseShard(values.shard, intOption(values, "shards", 1)) : undefined;
+    const pass = await runImageNetPass({ ...passOptions(values, choice, splitOption(values)), shard });
+    const d = describe(pass);
+    const part = shard === undefined ? "" : ` shard ${shard.index}/${shard.count} (images ${d.range.start}..${d.range.end})`;
+    ctx.log(`${choice.model} ${pass.key.split}${part}: ${d.images} images, ${d.kind} -> ${pass.file}${pass.reused ? " (already there)" : ""}`);
+    return { model: choice.model, split: pass.key.split, shard: shard ?? null, ...d };
+  },
+};
+
+export const mergeCommand: Command = {
+  name: "merge",
+  summary: "Join the shard files of one ImageNet pass (decomp extract --shard i/n, same options) into the whole-split file that decomp eval and select read.",
+  options: { ...PASS_OPTIONS, shards: { type: "string", valueName: "N", description: "how many shards the pass was split into" } },
+  async run(values, _positionals, ctx) {
+    const choice = modelChoice(values);
+    const shards = intOption(values, "shards", 1);
+    if (shards === undefined) throw new Error("--shards N is required: the n of the --shard i/n runs");
+    const pass = await mergeImageNetPass(passOptions(values, choice, splitOption(values)), shards);
+    ctx.log(`${choice.model} ${pass.key.split}: ${shards} shards, ${pass.result.count} images -> ${pass.file}`);
+    return { model: choice.model, split: pass.key.split, shards, ...describe(pass) };
+  },
+};
+
+/** decomp eval --data imagenet:DIR: full-layer top-1 on the validation split. */
+export async function evalImageNet(values: OptionValues, choice: ModelChoice, ctx: CommandContext): Promise<Record<string, unknown>> {
+  if (typeof values.indices === "string") throw new Error("--indices with --data imagenet is not supported yet; use decomp select to decompose");
+  const val = await runImageNetPass(passOptions(values, choice, "val"));
+  const r = val.result;
+  const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), Int32Array.from(r.labels)));
+  ctx.log(`${choice.model} (${val.key.recipe}, ${choice.norm} normalisation${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): top-1 ${top1.toFixed(2)}% on ${r.count} validation images of ${val.classes.length} classes`);
+  return { model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
+}
+
+/** decomp select --data imagenet:DIR: Algorithm 1 from the training pass's ranks, A_d on the validation pass. */
+export async function selectImageNet(values: OptionValues, choice: ModelChoice, k1: number, k2: number, out: string | undefined, ctx: CommandContext): Promise<Record<string, unknown>> {
+  const base = passOptions(values, choice, "train");
+  const rankDepth = base.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
+  if (rankDepth < k1) throw new Error(`--rank-depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
+  const train = await runImageNetPass({ ...base, rankDepth });
+  validateK("k1", k1, train.result.width);
+  validateK("k2", k2, train.result.width);
+  const t = train.result;
+  const labels = Int32Array.from(t.labels);
+  const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels, { classes: t.classes, k1, k2 });
+  if (out !== undefined) {
+    fs.writeFileSync(out, indexMapToJson(influence.sets, { classes: t.classes, features: t.width }));
+    ctx.log(`index map written to ${out}`);
+  }
+  // Same weights, same input size: the training pass's model serves the validation pass.
+  const val = await runImageNetPass({ ...passOptions(values, choice, "val"), pretrained: train.pretrained });
+  const v = val.result;
+  const { weight, bias } = val.pretrained.finalLayer;
+  const layer = { weight, bias, classes: v.classes, features: v.width };
+  const ev = evaluateDecomposed({ data: v.features!, rows: v.count, cols: v.width }, Int32Array.from(v.labels), layer, influence.sets);
+  ctx.log(
+    `${choice.model} on ImageNet (${val.key.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(ev.fullAccuracy).toFixed(2)}%, A_d ${percent(ev.decomposedAccuracy).toFixed(2)}%, ` +
+      `r_A ${ev.accuracyRatio.toFixed(4)} (${t.count} training, ${v.count} validation images)`,
+  );
+  return {
+    model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, k1, k2, rankDepth,
+    trainImages: t.count, testImages: v.count, fullAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy),
+    rA: ev.accuracyRatio, macs: ev.macs, indices: Object.fromEntries(influence.sets.map((s, c) => [String(c), [...s]])),
+    caches: { train: train.file, val: val.file },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * One model's pass over an ImageNet split, cached: the whole split in one file, or shard i of n in its own file
+ * (a cluster job's unit of work), merged later into the same whole-split file. Everything is checked — the tree's
+ * layout, the weights against the architecture, the classes against the tree's — before the first image is decoded.
+ */
+import * as path from "node:path";
+import { resolveCacheDir } from "../artifacts";
+import { type ImageList, type ImageNetSplit, scanImageNet } from "../data/imagenet";
+import { recipeId, recipeOutputSide } from "../data/preprocess";
+import { createEngine, type EngineChoice } from "../models/engines";
+import { loadPretrained, type Pretrained } from "../models/pretrained";
+import { inputRecipe, modelEntry } from "../models/registry";
+import type { Progress } from "../progress";
+import { checkShard, type FileExtraction, extractFiles, IMAGENET_BATCH_SIZE, listFingerprint, mergePasses, type PassKey, readPass, shardRange, writePass } from "./imagenet";
+
+/** The paper's k1 for ImageNet: a training pass keeps this many ranks unless asked for more. */
+export const DEFAULT_RANK_DEPTH = 50;
+
+export interface ImageNetPassOptions {
+  model: string;
+  weights?: string;
+  /** The folder holding train/ and val/. */
+  root: string;
+  split: ImageNetSplit;
+  preprocessing?: string;
+  norm?: string;
+  /** Training passes: ranks kept per image (default DEFAULT_RANK_DEPTH). Validation passes keep features. */
+  rankDepth?: number;
+  /** Only the first N images of the split (a quick look; its own cache entry). */
+  limit?: number | null;
+  batchSize?: number;
+  /** Run only shard `index` of `count` (whole batches); its file merges with the others' later. */
+  shard?: { index: number; count: number };
+  engine?: EngineChoice;
+  cacheDir?: string;
+  onProgress?: Progress;
+  /** The model, already loaded with the same weights and preprocessing. */
+  pretrained?: Pretrained;
+}
+
+export interface ImageNetPass {
+  key: PassKey;
+  file: string;
+  /** Whether the result came from the cache. */
+  reused: boolean;
+  result: FileExtraction;
+  classes: string[];
+  backend: string | null;
+  /** Images [start, end) of the split this file holds. */
+  range: { start: number; end: number };
+  /** The model the pass ran (pass it to the next pass of the same model to skip reading the weights again). */
+  pretrained: Pretrained;
+}
+
+interface Prepared {
+  key: PassKey;
+  list: ImageList;
+  classes: string[];
+  pretrained: Pretrained;
+  cacheDir: string;
+}
+
+/** The tree's layout, the weights and the pass's key: all a pass needs, read and checked without decoding an image. */
+export async function preparePass(opts: ImageNetPassOptions): Promise<Prepared> {
+  const entry = modelEntry(opts.model);
+  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  if (recipe.kind === "native") throw new Error(`${opts.model} is a CIFAR model; ImageNet passes need one of torchvision's families (decomp models lists them)`);
+  const tree = scanImageNet(opts.root);
+  const all = tree.splits[opts.split];
+  if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
+  const n = opts.limit == null ? all.files.length : Math.min(opts.limit, all.files.length);
+  const list: ImageList = { files: all.files.slice(0, n), labels: all.labels.subarray(0, n), labelSource: all.labelSource };
+  const cacheDir = resolveCacheDir(opts.cacheDir);
+  const pretrained = opts.pretrained ?? (await loadPretrained(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 224, 224), onProgress: opts.onProgress, cacheDir }));
+  if (pretrained.spec.classes !== tree.classes.length) {
+    throw new Error(
+      `${pretrained.checkpointPath}: ${opts.model}'s final layer has ${pretrained.spec.classes} classes but ${tree.root} has ${tree.classes.length} class folders; ` +
+        `pass --weights with a model trained on these classes, or the full ImageNet tree`,
+    );
+  }
+  const rankDepth = opts.split === "train" ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
+  if (rankDepth !== null && (!Number.isInteger(rankDepth) || rankDepth < 1 || rankDepth > pretrained.spec.featureWidth)) {
+    throw new Error(`rank depth must be 1..${pretrained.spec.featureWidth} (the feature width), got ${rankDepth}`);
+  }
+  const key: PassKey = {
+    model: opts.model, checkpointSha256: pretrained.checkpointSha256, split: opts.split, recipe: recipeId(recipe), norm: opts.norm ?? "checkpoint",
+    rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length,
+  };
+  return { key, list, classes: tree.classes, pretrained, cacheDir };
+}
+
+/** Where a pass (or one shard of it) is cached; every part of the key is in the name. */
+export function passPath(cacheDir: string, key: PassKey, shard?: { index: number; count: number }): string {
+  const what = key.rankDepth === null ? "features" : `ranks${key.rankDepth}`;
+  const part = shard === undefined ? "" : `-shard${shard.index}of${shard.count}`;
+  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.images.slice(0, 12)}-${key.recipe}-${key.norm}-${what}-b${key.batchSize}${part}.bin`;
+  return path.join(cacheDir, "imagenet", name);
+}
+
+/** Runs (or reads back) the pass or one shard of it. */
+export async function runImageNetPass(opts: ImageNetPassOptions): Promise<ImageNetPass> {
+  const { key, list, classes, pretrained, cacheDir } = await preparePass(opts);
+  const range = opts.shard === undefined ? { start: 0, end: key.count } : shardRange(key.count, opts.shard.index, opts.shard.count, key.batchSize);
+  const file = passPath(cacheDir, key, opts.shard);
+  const cached = readPass(file);
+  if (cached !== null && JSON.stringify(cached.meta.key) === JSON.stringify(key)) return { key, file, reused: true, result: cached.result, classes, backend: null, range, pretrained };
+  const engine = await createEngine(pretrained.spec, pretrained.stateDict, opts.engine);
+  try {
+    const shardText = opts.shard === undefined ? "" : ` shard ${opts.shard.index + 1}/${opts.shard.count}`;
+    const result = await extractFiles(engine, { files: list.files.slice(range.start, range.end), labels: list.labels.subarray(range.start, range.end) }, {
+      recipe: inputRecipe(modelEntry(opts.model), opts.preprocessing ?? "torchvision"),
+      norm: key.norm,
+      batchSize: key.batchSize,
+      rankDepth: key.rankDepth ?? undefined,
+      onProgress: opts.onProgress,
+      stage: `extract ${opts.model}/${opts.split}${shardText} (${key.recipe}, ${engine.backend})`,
+    });
+    await writePass(file, key, range.start, result);
+    return { key, file, reused: false, result, classes, backend: engine.backend, range, pretrained };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Merges shards 0..count-1 of a pass into the whole-split file; fails naming the first missing or foreign shard. */
+export async function mergeImageNetPass(opts: Omit<ImageNetPassOptions, "shard">, count: number): Promise<ImageNetPass> {
+  const { key, classes, cacheDir, pretrained } = await preparePass(opts);
+  const shards = Array.from({ length: count }, (_, index) => {
+    const file = passPath(cacheDir, key, { index, count });
+    const read = readPass(file);
+    if (read === null) throw new Error(`shard ${index} of ${count} is missing (${file}); run: decomp extract ... --shard ${index}/${count}`);
+    return { file, ...read };
+  });
+  const result = mergePasses(key, shards);
+  const file = passPath(cacheDir, key);
+  await writePass(file, key, 0, result);
+  return { key, file, reused: false, result, classes, backend: null, range: { start: 0, end: key.count }, pretrained };
+}
+
+/**
+ * Which shard this process runs: "i/n"; or "auto", from a Slurm job array (SLURM_ARRAY_TASK_ID with
+ * SLURM_ARRAY_TASK_COUNT, or the given count) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with the given count).
+ */
+export function parseShard(text: string, shards: number | undefined, env: Record<string, string | undefined> = process.env): { index: number; count: number } {
+  if (text === "auto") {
+    const id = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
+    const count = env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined ? Number(env.SLURM_ARRAY_TASK_COUNT) : shards;
+    if (id === undefined) throw new Error("--shard auto needs SLURM_ARRAY_TASK_ID (a Slurm job array) or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); or give --shard i/n");
+    if (count === undefined) throw new Error("--shard auto: set the number of shards with --shards N (SLURM_ARRAY_TASK_COUNT is not set)");
+    return checkShard(Number(id), count);
+  }
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (m === null) throw new Error(`--shard must be i/n (e.g. 0/4) or auto, got '${text}'`);
+  return checkShard(Number(m[1]), Number(m[2]));
+}
