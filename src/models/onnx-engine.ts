@@ -5,6 +5,7 @@ import type { ForwardEngine, ForwardResult } from "./engine";
 import type { ModelSpec } from "./spec";
 import type { StateDict } from "../torch";
 import { exportOnnxModel, type InputLayout } from "./onnx-export";
+import { providerFromEnv, type ProviderChoice, providerPlan } from "./execution-provider";
 
 export const ONNX_BACKEND = "onnxruntime-node/cpu";
 
@@ -19,12 +20,14 @@ export interface OnnxEngineOptions {
    * batch 64), because a spinning thread burns the time slice its partner needs.
    */
   spinning?: boolean;
+  /** auto, cuda or cpu (default: DECOMP_EP, else auto). */
+  provider?: ProviderChoice;
 }
 
 /** Session options chosen by measurement (see src/bench): all graph optimisations, one intra-op pool. */
-export function sessionOptions(intraOpThreads: number, spinning = false): ort.InferenceSession.SessionOptions {
+export function sessionOptions(intraOpThreads: number, spinning = false, provider: "cpu" | "cuda" = "cpu"): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ["cpu"],
+    executionProviders: [provider],
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     intraOpNumThreads: intraOpThreads,
@@ -38,10 +41,9 @@ export function sessionOptions(intraOpThreads: number, spinning = false): ort.In
 }
 
 class OnnxForwardEngine implements ForwardEngine {
-  readonly backend = ONNX_BACKEND;
   private session: ort.InferenceSession | null;
 
-  constructor(readonly spec: ModelSpec, session: ort.InferenceSession, private readonly layout: InputLayout) {
+  constructor(readonly spec: ModelSpec, session: ort.InferenceSession, private readonly layout: InputLayout, readonly backend: string) {
     this.session = session;
   }
 
@@ -87,11 +89,23 @@ function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c: numbe
   return dst;
 }
 
-/** Export `spec` with the given weights to ONNX and open it in an ONNX Runtime CPU session. */
+/**
+ * Export `spec` with the given weights to ONNX and open it in an ONNX Runtime session on the provider DECOMP_EP
+ * (or `options.provider`) picks; the engine's backend names it ("onnxruntime-node/cuda" or ".../cpu").
+ */
 export async function createOnnxEngine(spec: ModelSpec, stateDict: StateDict, options: OnnxEngineOptions = {}): Promise<ForwardEngine> {
   const layout = options.inputLayout ?? "nhwc";
   const threads = options.intraOpThreads ?? availableParallelism();
   const bytes = exportOnnxModel(spec, stateDict, { inputLayout: layout });
-  const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, options.spinning ?? false));
-  return new OnnxForwardEngine(spec, session, layout);
+  const { providers } = providerPlan(options.provider ?? providerFromEnv());
+  for (const [i, provider] of providers.entries()) {
+    try {
+      const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, options.spinning ?? false, provider));
+      return new OnnxForwardEngine(spec, session, layout, `onnxruntime-node/${provider}`);
+    } catch (err) {
+      // auto falls back to the next provider (the CPU); a single asked-for provider fails with the reason.
+      if (i === providers.length - 1) throw new Error(`ONNX Runtime could not open ${spec.name} on ${provider}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error("no execution provider to try");
 }
