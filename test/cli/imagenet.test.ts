@@ -69,8 +69,18 @@ describe("decomp on an ImageNet-layout tree", () => {
       if (a.ranks !== undefined) expect(Buffer.from(b.ranks!.buffer).equals(Buffer.from(a.ranks.buffer))).toBe(true);
       else expect(Buffer.from(b.features!.buffer).equals(Buffer.from(a.features!.buffer))).toBe(true);
     }
-    const again = await cli(sharded, "select", ...common, "--k1", "50", "--k2", "50");
+    const map = path.join(scratch, "map.json");
+    const again = await cli(sharded, "select", ...common, "--k1", "50", "--k2", "50", "--out", map);
     expect([again.indices, again.decomposedAccuracy, again.fullAccuracy]).toEqual([one.indices, one.decomposedAccuracy, one.fullAccuracy]);
+
+    // The written map, keyed by class numbers or by wnids (as published maps are), evaluates to the same A_d.
+    const byNumber = await cli(sharded, "eval", ...common, "--indices", map);
+    expect([byNumber.decomposedAccuracy, byNumber.fullLayerAccuracy, byNumber.accuracy]).toEqual([one.decomposedAccuracy, one.fullAccuracy, one.fullAccuracy]);
+    const wnids = fs.readdirSync(path.join(tree, "train")).sort();
+    const numbered = JSON.parse(fs.readFileSync(map, "utf8")) as Record<string, number[]>;
+    const byWnidFile = path.join(scratch, "map-wnid.json");
+    fs.writeFileSync(byWnidFile, JSON.stringify(Object.fromEntries(Object.entries(numbered).map(([c, set]) => [wnids[Number(c)], set]))));
+    expect((await cli(sharded, "eval", ...common, "--indices", byWnidFile)).decomposedAccuracy).toBe(one.decomposedAccuracy);
   }, 600_000);
 
   it("reruns a shard killed mid-way without redoing the others", async () => {

@@ -1,12 +1,11 @@
 /** `decomp eval`: full-layer test accuracy of a pretrained model, and the decomposed accuracy of an index map. */
-import * as fs from "node:fs";
 import { CIFAR10_CLASSES } from "../../data";
 import { cifarSpec, featureMatrix, finalLayer, getFeatures, loadForCifar, logitAccuracy } from "../../features";
-import { evaluateDecomposed, type IndexSets, parseIndexMap } from "../../method";
-import type { ModelSpec } from "../../models/spec";
+import { evaluateDecomposed } from "../../method";
 import { type Command, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { evalImageNet } from "./imagenet";
+import { readIndexMapFile } from "./index-map-file";
 import { MODEL_OPTIONS, modelChoice } from "./model-options";
 
 export const evalCommand: Command = {
@@ -22,7 +21,8 @@ export const evalCommand: Command = {
     if (choice.data.kind === "imagenet") return evalImageNet(values, choice, ctx);
     const onProgress = stderrProgress();
     // The weights and the map are read and checked against the model's shape before any feature is extracted.
-    const sets = typeof values.indices === "string" ? readIndexMap(values.indices, cifarSpec(choice)) : null;
+    const spec = cifarSpec(choice);
+    const sets = typeof values.indices === "string" ? readIndexMapFile(values.indices, { classes: spec.classes, features: spec.featureWidth }, CIFAR10_CLASSES) : null;
     const pretrained = await loadForCifar({ ...choice, onProgress });
     const test = await getFeatures({ ...choice, pretrained, split: "test", augmentSeed: null, onProgress });
     const accuracy = percent(logitAccuracy(test));
@@ -51,19 +51,3 @@ export const evalCommand: Command = {
     return result;
   },
 };
-
-/** An index-map file parsed and validated against the model's classes and feature width, naming the file in every error. */
-function readIndexMap(file: string, spec: ModelSpec): IndexSets {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error(`--indices ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass the JSON file 'decomp select --out' wrote`);
-  }
-  const keyedByName = /"[a-z]/.test(text);
-  try {
-    return parseIndexMap(text, { classes: spec.classes, features: spec.featureWidth, classNames: keyedByName ? CIFAR10_CLASSES : undefined });
-  } catch (err) {
-    throw new Error(`--indices ${file}: ${(err as Error).message}`);
-  }
-}

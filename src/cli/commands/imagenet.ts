@@ -3,7 +3,8 @@
  * for a job array), and what `decomp eval` / `decomp select` do when given `--data imagenet:DIR`.
  */
 import * as fs from "node:fs";
-import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, runImageNetPass } from "../../features/imagenet-pass";
+import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, preparePass, runImageNetPass } from "../../features/imagenet-pass";
+import { readIndexMapFile } from "./index-map-file";
 import { accuracy, evaluateDecomposed, indexMapToJson, influentialFromRanks, predictFromLogits, validateK } from "../../method";
 import { type Command, type CommandContext, intOption, type OptionValues, percent } from "../command";
 import { stderrProgress } from "../progress";
@@ -68,15 +69,31 @@ export const mergeCommand: Command = {
   },
 };
 
-/** decomp eval --data imagenet:DIR: full-layer top-1 on the validation split. */
+/**
+ * decomp eval --data imagenet:DIR: full-layer top-1 on the validation split and, with --indices, the decomposed
+ * accuracy of an index map (keys class numbers or wnids; the paper's authors published ResNet50's at k = 50).
+ */
 export async function evalImageNet(values: OptionValues, choice: ModelChoice, ctx: CommandContext): Promise<Record<string, unknown>> {
-  if (typeof values.indices === "string") throw new Error("--indices with --data imagenet is not supported yet; use decomp select to decompose");
-  const val = await runImageNetPass(passOptions(values, choice, "val"));
+  const options = passOptions(values, choice, "val");
+  // The map is checked against the model and the tree before the first image is decoded.
+  const prepared = await preparePass(options);
+  const { spec } = prepared.pretrained;
+  const sets = typeof values.indices === "string" ? readIndexMapFile(values.indices, { classes: spec.classes, features: spec.featureWidth }, prepared.classes) : null;
+  const val = await runImageNetPass({ ...options, pretrained: prepared.pretrained });
   const r = val.result;
-  const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), Int32Array.from(r.labels)));
+  const labels = Int32Array.from(r.labels);
+  const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), labels));
   ctx.log(`${choice.model} (${val.key.recipe}, ${choice.norm} normalisation${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): top-1 ${top1.toFixed(2)}% on ${r.count} validation images of ${val.classes.length} classes`);
-  return { model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
+  const result: Record<string, unknown> = { model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
+  if (sets !== null) {
+    const ev = evaluateDecomposed({ data: r.features!, rows: r.count, cols: r.width }, labels, finalLayerOf(val), sets);
+    Object.assign(result, { indices: values.indices, fullLayerAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy), rA: ev.accuracyRatio, macs: ev.macs });
+    ctx.log(`decomposed (${values.indices}): ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
+  }
+  return result;
 }
+
+const finalLayerOf = (pass: ImageNetPass) => ({ ...pass.pretrained.finalLayer, classes: pass.result.classes, features: pass.result.width });
 
 /** decomp select --data imagenet:DIR: Algorithm 1 from the training pass's ranks, A_d on the validation pass. */
 export async function selectImageNet(values: OptionValues, choice: ModelChoice, k1: number, k2: number, out: string | undefined, ctx: CommandContext): Promise<Record<string, unknown>> {
@@ -96,9 +113,7 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
   // Same weights, same input size: the training pass's model serves the validation pass.
   const val = await runImageNetPass({ ...passOptions(values, choice, "val"), pretrained: train.pretrained });
   const v = val.result;
-  const { weight, bias } = val.pretrained.finalLayer;
-  const layer = { weight, bias, classes: v.classes, features: v.width };
-  const ev = evaluateDecomposed({ data: v.features!, rows: v.count, cols: v.width }, Int32Array.from(v.labels), layer, influence.sets);
+  const ev = evaluateDecomposed({ data: v.features!, rows: v.count, cols: v.width }, Int32Array.from(v.labels), finalLayerOf(val), influence.sets);
   ctx.log(
     `${choice.model} on ImageNet (${val.key.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(ev.fullAccuracy).toFixed(2)}%, A_d ${percent(ev.decomposedAccuracy).toFixed(2)}%, ` +
       `r_A ${ev.accuracyRatio.toFixed(4)} (${t.count} training, ${v.count} validation images)`,
