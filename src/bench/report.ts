@@ -1,5 +1,6 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
 import type { ImagenetExtractReport } from "./imagenet-bench";
+import type { PipelineReport } from "./pipeline-bench";
 import type { BatchTiming } from "./throughput";
 import type { TorchEpochTiming, TorchTiming, TorchTrainTiming } from "./torch-bench";
 import type { EpochTiming, TrainStepTiming } from "./train-bench";
@@ -75,6 +76,8 @@ export interface BenchReport {
   extract: Record<string, ExtractReport>;
   /** torchvision models at their input size, ours against torchvision in PyTorch. */
   imagenet: Record<string, ImagenetExtractReport>;
+  /** Decode + preprocess + forward over a folder of JPEGs, or null when skipped. */
+  pipeline: PipelineReport | null;
   finetune: Record<string, FinetuneReport>;
   /** Timed with the bench option csgEpochImages, else null. */
   csg: CsgEpochReport | null;
@@ -123,6 +126,17 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`        sweep: ${e.torch.sweep.map((s) => `${s.mode} ${s.batch}:${s.imagesPerSec.toFixed(1)}`).join("  ")}`);
     }
     lines.push(`  ratio ours/torch ${ratioText(e.ratio)} (goal >= 1.0x)`);
+  }
+  if (r.pipeline) {
+    const p = r.pipeline;
+    const s = p.ours.stages;
+    lines.push(`input pipeline ${p.model} (${p.images} JPEGs of ${p.imageSize[0]} x ${p.imageSize[1]}, ${p.recipe}, batch ${p.batch}):`);
+    lines.push(`  ours  ${p.ours.backend.padEnd(22)} ${p.ours.imagesPerSec.toFixed(1).padStart(6)} images/s  (alone: decode ${(s.decodeSeconds * 1000 / p.images).toFixed(1)} ms/image, preprocess ${(s.preprocessSeconds * 1000 / p.images).toFixed(1)} ms/image, forward ${(s.forwardSeconds * 1000 / p.images).toFixed(1)} ms/image)`);
+    if (p.torch) {
+      const t = p.torch;
+      lines.push(`  torch ${"DataLoader + pytorch/cpu".padEnd(22)} ${t.imagesPerSec.toFixed(1).padStart(6)} images/s  (${t.workers} workers; alone: decode + transforms ${(t.stages.decodeTransformSeconds * 1000 / p.images).toFixed(1)} ms/image, forward ${(t.stages.forwardSeconds * 1000 / p.images).toFixed(1)} ms/image; sweep ${t.sweep.map((w) => `${w.workers}:${w.imagesPerSec.toFixed(1)}`).join("  ")})`);
+    }
+    lines.push(`  ratio ours/torch ${ratioText(p.ratio)} (goal >= 1.0x)`);
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);

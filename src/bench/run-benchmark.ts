@@ -14,6 +14,7 @@ import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { cifarModelEntry, modelEntry } from "../models/registry";
 import { imagenetExtractReports } from "./imagenet-bench";
+import { pipelineReport } from "./pipeline-bench";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
@@ -35,6 +36,10 @@ export interface BenchOptions {
   imagenetModels?: string[];
   imagenetImages?: number;
   imagenetBatches?: number[];
+  /** Photograph-sized JPEGs through decode + preprocessing + a model, ours against torchvision's DataLoader; 0 skips. */
+  pipelineImages?: number;
+  /** The torchvision model of the input-pipeline bench (default resnet50). */
+  pipelineModel?: string;
   /** Images per timed pass; default 10000, the CIFAR-10 test set size. */
   images?: number;
   /** Batch sizes tried for ONNX Runtime and PyTorch. */
@@ -93,12 +98,12 @@ const DEFAULTS = {
   full: {
     images: 10000, rounds: 2, batches: [32, 64, 128, 256], tfjsImages: 1000, parityImages: 256,
     torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"],
-    imagenetImages: 96, imagenetBatches: [8, 16, 32],
+    imagenetImages: 96, imagenetBatches: [8, 16, 32], pipelineImages: 64,
   },
   quick: {
     images: 2000, rounds: 1, batches: [64, 128], tfjsImages: 200, parityImages: 64,
     torchModes: ["frozen"], torchAllocators: ["tuned"], torchWaitPolicies: ["default"],
-    imagenetImages: 32, imagenetBatches: [16],
+    imagenetImages: 32, imagenetBatches: [16], pipelineImages: 32,
   },
 };
 
@@ -117,6 +122,7 @@ export function validateBenchOptions(opts: BenchOptions): void {
     if (given.length === 0) throw new Error(`${option} is empty; choose from ${allowed.join(", ")}`);
     for (const v of given) if (!allowed.includes(v)) throw new Error(`${option}: '${v}' is not one of ${allowed.join(", ")}`);
   }
+  if (opts.pipelineImages !== undefined && !(Number.isInteger(opts.pipelineImages) && opts.pipelineImages >= 0)) throw new Error(`pipelineImages must be 0 (skip) or a positive integer, got ${opts.pipelineImages}`);
   for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds], ["imagenetImages", opts.imagenetImages]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
   }
@@ -156,6 +162,8 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     torchModes,
     progress,
   });
+  const pipelineImages = opts.pipelineImages ?? preset.pipelineImages;
+  const pipeline = pipelineImages === 0 ? null : await pipelineReport({ model: opts.pipelineModel ?? "resnet50", images: pipelineImages, batch: 16, threads, python: torch.ok ? python : null, progress });
   const pretrained = new Map<string, Pretrained>();
   for (const name of models) pretrained.set(name, await loadPretrained(name, { onProgress: progress }));
   const data = syntheticImages(images, 0);
@@ -268,6 +276,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     rounds,
     extract,
     imagenet,
+    pipeline,
     finetune,
     csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },

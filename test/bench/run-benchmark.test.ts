@@ -2,7 +2,7 @@ import { formatBenchReport, runBenchmark } from "../../src/bench";
 import { nchwcBlockSize } from "../../src/models/nchwc";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 
-const tiny = { models: ["resnet20"], imagenetModels: [], images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
+const tiny = { models: ["resnet20"], imagenetModels: [], pipelineImages: 0, images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
 
 test("without PyTorch the report has our numbers and null ratios", async () => {
   const report = await runBenchmark({ ...tiny, python: null, tfjsImages: 0 });
@@ -73,8 +73,22 @@ test("torchvision models at their input size: ours against torchvision in PyTorc
 test("--quick lowers the defaults it is not given and keeps explicit options", async () => {
   await expect(runBenchmark({ quick: true, imagenetModels: ["resnet20"] })).rejects.toThrow("--imagenet-models takes torchvision models (decomp models lists them), not resnet20");
   await expect(runBenchmark({ quick: true, models: ["resnet50"] })).rejects.toThrow("decomp bench --models supports the CIFAR ResNets (resnet20, resnet32, resnet44, resnet56, resnet110), not resnet50");
-  const report = await runBenchmark({ quick: true, models: ["resnet20"], imagenetModels: [], python: null, tfjsImages: 0, trainSteps: 0, batches: [16] });
+  const report = await runBenchmark({ quick: true, models: ["resnet20"], imagenetModels: [], pipelineImages: 0, python: null, tfjsImages: 0, trainSteps: 0, batches: [16] });
   expect([report.images, report.rounds]).toEqual([2000, 1]);
   expect(report.extract.resnet20.ours.sweep.map((t) => t.batch)).toEqual([16]);
   expect(report.imagenet).toEqual({});
+}, 300_000);
+
+test("the ImageNet input pipeline: JPEG decode + preprocessing + forward, ours against torchvision's DataLoader", async () => {
+  const torch = (await torchAvailable(DEFAULT_PYTHON)).ok;
+  // EfficientNet-B0 rather than the default ResNet50: a fifth of the weights to fill, which jest makes slow.
+  const report = await runBenchmark({ ...tiny, trainSteps: 0, tfjsImages: 0, parityImages: 0, pipelineImages: 4, pipelineModel: "efficientnet_b0", python: torch ? DEFAULT_PYTHON : null });
+  const p = report.pipeline!;
+  expect([p.model, p.images, p.imageSize, p.recipe]).toEqual(["efficientnet_b0", 4, [500, 375], "resize256-crop224-bicubic"]);
+  expect(p.ours.imagesPerSec).toBeCloseTo(4 / p.ours.seconds, 10);
+  for (const v of Object.values(p.ours.stages)) expect(v).toBeGreaterThan(0);
+  expect(formatBenchReport(report)).toContain("input pipeline efficientnet_b0 (4 JPEGs of 500 x 375, resize256-crop224-bicubic, batch 16):");
+  if (!torch) return console.warn("skipped the PyTorch side: no torch");
+  expect(p.torch!.sweep.map((s) => s.workers)).toEqual([0, 1, 2]);
+  expect(p.ratio).toBeCloseTo(p.ours.imagesPerSec / p.torch!.imagesPerSec, 10);
 }, 300_000);
