@@ -98,14 +98,15 @@ export async function createOnnxEngine(spec: ModelSpec, stateDict: StateDict, op
   const threads = options.intraOpThreads ?? availableParallelism();
   const bytes = exportOnnxModel(spec, stateDict, { inputLayout: layout });
   const { providers } = providerPlan(options.provider ?? providerFromEnv());
-  for (const [i, provider] of providers.entries()) {
+  // auto falls back to the next provider (the CPU); the last one's failure is reported.
+  let failure = "";
+  for (const provider of providers) {
     try {
       const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, options.spinning ?? false, provider));
       return new OnnxForwardEngine(spec, session, layout, `onnxruntime-node/${provider}`);
     } catch (err) {
-      // auto falls back to the next provider (the CPU); a single asked-for provider fails with the reason.
-      if (i === providers.length - 1) throw new Error(`ONNX Runtime could not open ${spec.name} on ${provider}: ${(err as Error).message}`);
+      failure = `ONNX Runtime could not open ${spec.name} on ${provider}: ${(err as Error).message}`;
     }
   }
-  throw new Error("no execution provider to try");
+  throw new Error(failure);
 }

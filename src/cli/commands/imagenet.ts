@@ -100,9 +100,17 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
   const base = passOptions(values, choice, "train");
   const rankDepth = base.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
   if (rankDepth < k1) throw new Error(`--rank-depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
-  const train = await runImageNetPass({ ...base, rankDepth });
-  validateK("k1", k1, train.result.width);
-  validateK("k2", k2, train.result.width);
+  // k, every class's presence and the weights are checked before the first image is decoded.
+  const prepared = await preparePass({ ...base, rankDepth });
+  validateK("k1", k1, prepared.pretrained.spec.featureWidth);
+  validateK("k2", k2, prepared.pretrained.spec.featureWidth);
+  const present = new Set(prepared.list.labels);
+  const absent = prepared.classes.findIndex((_, c) => !present.has(c));
+  if (absent >= 0) {
+    const among = choice.limit === null ? "" : ` among the first ${choice.limit} (ImageFolder's order groups images by class)`;
+    throw new Error(`no training image of class ${absent} (${prepared.classes[absent]})${among}: Algorithm 1 needs every class`);
+  }
+  const train = await runImageNetPass({ ...base, rankDepth, pretrained: prepared.pretrained });
   const t = train.result;
   const labels = Int32Array.from(t.labels);
   const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels, { classes: t.classes, k1, k2 });
