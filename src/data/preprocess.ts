@@ -3,7 +3,7 @@
  * (CIFAR models on CIFAR images), torchvision's evaluation preset (shorter side resized, centre crop), or the
  * paper authors' squash to a fixed size without a crop.
  */
-import { centerCrop, type Interpolation, resizeImage, shorterSideSize } from "./resize";
+import { centerOffset, type Interpolation, resizeImage, shorterSideSize } from "./resize";
 
 export type Recipe =
   | { kind: "native" }
@@ -31,7 +31,9 @@ export function preprocessImage(src: Uint8Array, height: number, width: number, 
   if (recipe.kind === "squash") return resizeImage(src, height, width, 3, recipe.size, recipe.size, recipe.interpolation);
   const [h, w] = shorterSideSize(height, width, recipe.resize);
   if (recipe.crop > h || recipe.crop > w) throw new Error(`a ${recipe.crop} x ${recipe.crop} crop does not fit the ${h} x ${w} resized image`);
-  return centerCrop(resizeImage(src, height, width, 3, h, w, recipe.interpolation), h, w, 3, recipe.crop);
+  // Only the crop is computed: the same bytes as resizing the whole image and cropping it.
+  const window = { top: centerOffset(h, recipe.crop), left: centerOffset(w, recipe.crop), height: recipe.crop, width: recipe.crop };
+  return resizeImage(src, height, width, 3, h, w, recipe.interpolation, window);
 }
 
 /** `count` equally sized images through the recipe, concatenated. */

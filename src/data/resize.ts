@@ -78,9 +78,18 @@ function clip8(v: number): number {
   return v >> PRECISION_BITS;
 }
 
+/** A rectangle of the resized image: computing only it gives the same bytes as resizing all, then cropping. */
+export interface Window {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
 /**
- * Resizes one interleaved 8-bit image (height x width x channels, row-major) to outHeight x outWidth; the
- * result is a new array. Sizes equal to the input's leave that axis untouched, as Pillow does.
+ * Resizes one interleaved 8-bit image (height x width x channels, row-major) to outHeight x outWidth and returns
+ * the `window` of the result (default: all of it) as a new array. Sizes equal to the input's leave that axis
+ * untouched, as Pillow does.
  */
 export function resizeImage(
   src: Uint8Array,
@@ -90,47 +99,70 @@ export function resizeImage(
   outHeight: number,
   outWidth: number,
   interpolation: Interpolation,
+  window: Window = { top: 0, left: 0, height: outHeight, width: outWidth },
 ): Uint8Array {
   if (src.length !== height * width * channels) throw new Error(`resizeImage: ${src.length} bytes is not ${height} x ${width} x ${channels}`);
   for (const [name, v] of [["height", outHeight], ["width", outWidth]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`resizeImage: output ${name} must be a positive integer, got ${v}`);
   }
+  const { top, left, height: winH, width: winW } = window;
+  if (!(top >= 0 && left >= 0 && winH >= 1 && winW >= 1 && top + winH <= outHeight && left + winW <= outWidth)) {
+    throw new Error(`resizeImage: the window ${winH} x ${winW} at (${top}, ${left}) is not inside the ${outHeight} x ${outWidth} result`);
+  }
+  const needVertical = outHeight !== height;
   const vertical = coefficients(height, outHeight, interpolation);
-  // Only the rows some output row reads go through the horizontal pass.
-  const rowFirst = vertical.first[0];
-  const rowEnd = vertical.first[outHeight - 1] + vertical.count[outHeight - 1];
-  let rows = src;
-  let rowOffset = 0;
+  // The input rows the window's output rows read; only they go through the horizontal pass.
+  const rowFirst = needVertical ? vertical.first[top] : top;
+  const rowEnd = needVertical ? vertical.first[top + winH - 1] + vertical.count[top + winH - 1] : top + winH;
+  const stride = winW * channels;
+  // rows: input rows [rowFirst, rowEnd), the window's columns, horizontally resized where the width changes.
+  const rows = new Uint8Array((rowEnd - rowFirst) * stride);
   if (outWidth !== width) {
     const h = coefficients(width, outWidth, interpolation);
-    rows = new Uint8Array((rowEnd - rowFirst) * outWidth * channels);
     for (let y = rowFirst; y < rowEnd; y++) {
       const inRow = y * width * channels;
-      const outRow = (y - rowFirst) * outWidth * channels;
-      for (let xx = 0; xx < outWidth; xx++) {
-        const x0 = h.first[xx];
+      let o = (y - rowFirst) * stride;
+      for (let xx = left; xx < left + winW; xx++) {
         const n = h.count[xx];
         const wBase = xx * h.ksize;
+        const from = inRow + h.first[xx] * channels;
+        if (channels === 3) {
+          // RGB, every image here: the three sums share one pass over the taps.
+          let r = ROUNDING;
+          let g = ROUNDING;
+          let b = ROUNDING;
+          for (let x = 0, at = from; x < n; x++, at += 3) {
+            const k = h.weights[wBase + x];
+            r += src[at] * k;
+            g += src[at + 1] * k;
+            b += src[at + 2] * k;
+          }
+          rows[o++] = clip8(r);
+          rows[o++] = clip8(g);
+          rows[o++] = clip8(b);
+          continue;
+        }
         for (let c = 0; c < channels; c++) {
           let sum = ROUNDING;
-          for (let x = 0; x < n; x++) sum += src[inRow + (x0 + x) * channels + c] * h.weights[wBase + x];
-          rows[outRow + xx * channels + c] = clip8(sum);
+          for (let x = 0, at = from + c; x < n; x++, at += channels) sum += src[at] * h.weights[wBase + x];
+          rows[o++] = clip8(sum);
         }
       }
     }
-    rowOffset = rowFirst;
+  } else {
+    for (let y = rowFirst; y < rowEnd; y++) rows.set(src.subarray((y * width + left) * channels, (y * width + left + winW) * channels), (y - rowFirst) * stride);
   }
-  if (outHeight === height) return rows === src ? src.slice() : rows;
-  const out = new Uint8Array(outHeight * outWidth * channels);
-  const stride = outWidth * channels;
-  for (let yy = 0; yy < outHeight; yy++) {
-    const y0 = vertical.first[yy] - rowOffset;
+  if (!needVertical) return rows;
+  const out = new Uint8Array(winH * stride);
+  for (let yy = top; yy < top + winH; yy++) {
+    const y0 = vertical.first[yy] - rowFirst;
     const n = vertical.count[yy];
     const wBase = yy * vertical.ksize;
-    const outRow = yy * stride;
+    const outRow = (yy - top) * stride;
     for (let i = 0; i < stride; i++) {
       let sum = ROUNDING;
-      for (let y = 0; y < n; y++) sum += rows[(y0 + y) * stride + i] * vertical.weights[wBase + y];
+      let at = y0 * stride + i;
+      for (let y = 0; y < n; y++, at += stride) sum += rows[at] * vertical.weights[wBase + y];
       out[outRow + i] = clip8(sum);
     }
   }
@@ -138,25 +170,12 @@ export function resizeImage(
 }
 
 /** torchvision's CenterCrop offsets: Python's round() of half the margin (ties to even). */
-function centerOffset(size: number, crop: number): number {
+export function centerOffset(size: number, crop: number): number {
   const half = (size - crop) / 2;
   const floor = Math.floor(half);
   const diff = half - floor;
   if (diff !== 0.5) return Math.round(half);
   return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** The centred crop x crop window of an interleaved image (crop no larger than either side). */
-export function centerCrop(src: Uint8Array, height: number, width: number, channels: number, crop: number): Uint8Array {
-  if (crop > height || crop > width) throw new Error(`centerCrop: a ${crop} x ${crop} crop does not fit a ${height} x ${width} image`);
-  const top = centerOffset(height, crop);
-  const left = centerOffset(width, crop);
-  const out = new Uint8Array(crop * crop * channels);
-  for (let y = 0; y < crop; y++) {
-    const from = ((top + y) * width + left) * channels;
-    out.set(src.subarray(from, from + crop * channels), y * crop * channels);
-  }
-  return out;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { preprocessImage, type Recipe, recipeId } from "../../src/data/preprocess";
-import { centerCrop, resizeImage, shorterSideSize } from "../../src/data/resize";
+import { centerOffset, resizeImage, shorterSideSize } from "../../src/data/resize";
 
 const DIR = path.join(__dirname, "..", "fixtures", "resize");
 type Placed = { offset: number; shape: [number, number, number] };
@@ -45,14 +45,30 @@ describe("resizing equal to PIL under torchvision's transforms", () => {
   it("follows torchvision's size rules: the shorter side, truncation, ties of the crop offset to even", () => {
     expect(shorterSideSize(96, 64, 37)).toEqual([55, 37]);
     expect(shorterSideSize(375, 500, 256)).toEqual([256, 341]);
-    // A 5-wide image cropped to 2: margin 1.5 rounds to 2 (Python's round).
+    // A 5-wide image cropped to 2: margin 1.5 rounds to 2 (Python's round); 2.5 rounds to 2 as well.
+    expect([centerOffset(5, 2), centerOffset(7, 2), centerOffset(256, 224), centerOffset(341, 224)]).toEqual([2, 2, 16, 58]);
     const row = Uint8Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
-    expect(Array.from(centerCrop(new Uint8Array([...row, ...row]), 2, 5, 3, 2))).toEqual([2, 2, 2, 3, 3, 3, 2, 2, 2, 3, 3, 3]);
+    const window = { top: 0, left: centerOffset(5, 2), height: 2, width: 2 };
+    expect(Array.from(resizeImage(new Uint8Array([...row, ...row]), 2, 5, 3, 2, 5, "bilinear", window))).toEqual([2, 2, 2, 3, 3, 3, 2, 2, 2, 3, 3, 3]);
+  });
+
+  it.each(["bilinear", "bicubic"] as const)("computes a window of the result (%s) with the bytes of resizing all, then cropping", (interpolation) => {
+    const src = header.sources.mosaic;
+    const [h, w] = [src.shape[0], src.shape[1]];
+    for (const [outH, outW] of [[55, 37], [150, 101], [96, 40]]) {
+      const full = resizeImage(bytes(src), h, w, 3, outH, outW, interpolation);
+      const window = { top: 7, left: 5, height: outH - 12, width: outW - 9 };
+      const part = resizeImage(bytes(src), h, w, 3, outH, outW, interpolation, window);
+      const cropped = new Uint8Array(window.height * window.width * 3);
+      for (let y = 0; y < window.height; y++) cropped.set(full.subarray(((window.top + y) * outW + window.left) * 3, ((window.top + y) * outW + window.left + window.width) * 3), y * window.width * 3);
+      expect(Buffer.from(part).equals(Buffer.from(cropped))).toBe(true);
+    }
   });
 
   it("refuses sizes it cannot honour", () => {
     expect(() => resizeImage(new Uint8Array(10), 2, 2, 3, 4, 4, "bilinear")).toThrow("10 bytes is not 2 x 2 x 3");
     expect(() => resizeImage(new Uint8Array(12), 2, 2, 3, 0, 4, "bilinear")).toThrow("output height must be a positive integer");
     expect(() => preprocessImage(new Uint8Array(12), 2, 2, { kind: "resize-crop", resize: 3, crop: 4, interpolation: "bilinear" })).toThrow("a 4 x 4 crop does not fit");
+    expect(() => resizeImage(new Uint8Array(12), 2, 2, 3, 4, 4, "bilinear", { top: 2, left: 0, height: 3, width: 4 })).toThrow("the window 3 x 4 at (2, 0) is not inside the 4 x 4 result");
   });
 });
