@@ -70,15 +70,9 @@ export function decodeTensorFile<M>(buf: Uint8Array, where: string): TensorFile<
   return { tensors, meta: header.meta };
 }
 
-/** Whether `file` starts with the tensor file's magic (read before deciding how to parse a weights file). */
-export function isTensorFile(file: string): boolean {
-  const head = Buffer.alloc(4);
-  const fd = fs.openSync(file, "r");
-  try {
-    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32LE(0) === MAGIC;
-  } finally {
-    fs.closeSync(fd);
-  }
+/** Whether the bytes start with the tensor file's magic (how a weights file is told from a PyTorch checkpoint). */
+export function isTensorFileBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === MAGIC;
 }
 
 export async function writeTensorFile<M>(file: string, tensors: StateDict, meta: M): Promise<void> {

@@ -36,26 +36,28 @@ export interface PipelineReport {
   ratio: number | null;
 }
 
-/** `count` JPEGs of `width` x `height` with photograph-like structure (gradients, edges, noise) in 4 wnid folders. */
+/** A JPEG of `width` x `height` with photograph-like structure (gradients, edges, noise), different per seed. */
+export async function writeSyntheticJpeg(file: string, seed: number, width: number, height: number): Promise<void> {
+  const pixels = Buffer.alloc(width * height * 3);
+  let s = (seed * 2654435761) >>> 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const o = (y * width + x) * 3;
+      const band = ((x + seed * 17) >> 5) & 1;
+      pixels[o] = (x * 255) / width;
+      pixels[o + 1] = band ? (y * 255) / height : 255 - (y * 255) / height;
+      pixels[o + 2] = (s >>> 26) + (band ? 160 : 40);
+    }
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+}
+
+/** `count` synthetic JPEGs of `width` x `height` in 4 wnid folders under train/. */
 async function writeSyntheticTree(root: string, count: number, width: number, height: number): Promise<void> {
   const wnids = ["n01440764", "n01443537", "n01484850", "n01491361"];
-  let s = 12345;
-  for (let i = 0; i < count; i++) {
-    const pixels = Buffer.alloc(width * height * 3);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-        const o = (y * width + x) * 3;
-        const band = ((x + i * 17) >> 5) & 1;
-        pixels[o] = (x * 255) / width;
-        pixels[o + 1] = band ? (y * 255) / height : 255 - (y * 255) / height;
-        pixels[o + 2] = (s >>> 26) + (band ? 160 : 40);
-      }
-    }
-    const dir = path.join(root, "train", wnids[i % wnids.length]);
-    fs.mkdirSync(dir, { recursive: true });
-    await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(path.join(dir, `img_${String(i).padStart(5, "0")}.JPEG`));
-  }
+  for (let i = 0; i < count; i++) await writeSyntheticJpeg(path.join(root, "train", wnids[i % wnids.length], `img_${String(i).padStart(5, "0")}.JPEG`), i, width, height);
 }
 
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;

@@ -5,8 +5,8 @@
  */
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
-import { type ImageList, type ImageNetSplit, scanImageNet } from "../data/imagenet";
-import { recipeId, recipeOutputSide } from "../data/preprocess";
+import { type ImageList, type ImageNetSplit, type ImageNetTree, scanImageNet } from "../data/imagenet";
+import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
 import { createEngine, type EngineChoice } from "../models/engines";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { inputRecipe, modelEntry } from "../models/registry";
@@ -36,6 +36,8 @@ export interface ImageNetPassOptions {
   onProgress?: Progress;
   /** The model, already loaded with the same weights and preprocessing. */
   pretrained?: Pretrained;
+  /** The tree, already scanned (scanning reads every file name; a second split of the same tree reuses it). */
+  tree?: ImageNetTree;
 }
 
 export interface ImageNetPass {
@@ -52,20 +54,22 @@ export interface ImageNetPass {
   pretrained: Pretrained;
 }
 
-interface Prepared {
+export interface PreparedPass {
   key: PassKey;
   list: ImageList;
   classes: string[];
+  tree: ImageNetTree;
+  recipe: Recipe;
   pretrained: Pretrained;
   cacheDir: string;
 }
 
 /** The tree's layout, the weights and the pass's key: all a pass needs, read and checked without decoding an image. */
-export async function preparePass(opts: ImageNetPassOptions): Promise<Prepared> {
+export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPass> {
   const entry = modelEntry(opts.model);
   const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
   if (recipe.kind === "native") throw new Error(`${opts.model} is a CIFAR model; ImageNet passes need one of torchvision's families (decomp models lists them)`);
-  const tree = scanImageNet(opts.root);
+  const tree = opts.tree ?? scanImageNet(opts.root);
   const all = tree.splits[opts.split];
   if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
   const n = opts.limit == null ? all.files.length : Math.min(opts.limit, all.files.length);
@@ -86,7 +90,7 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<Prepared> 
     model: opts.model, checkpointSha256: pretrained.checkpointSha256, split: opts.split, recipe: recipeId(recipe), norm: opts.norm ?? "checkpoint",
     rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length,
   };
-  return { key, list, classes: tree.classes, pretrained, cacheDir };
+  return { key, list, classes: tree.classes, tree, recipe, pretrained, cacheDir };
 }
 
 /** Where a pass (or one shard of it) is cached; every part of the key is in the name. */
@@ -97,9 +101,9 @@ export function passPath(cacheDir: string, key: PassKey, shard?: { index: number
   return path.join(cacheDir, "imagenet", name);
 }
 
-/** Runs (or reads back) the pass or one shard of it. */
-export async function runImageNetPass(opts: ImageNetPassOptions): Promise<ImageNetPass> {
-  const { key, list, classes, pretrained, cacheDir } = await preparePass(opts);
+/** Runs (or reads back) the pass or one shard of it; `prepared` is preparePass(opts) when the caller has it already. */
+export async function runImageNetPass(opts: ImageNetPassOptions, prepared?: PreparedPass): Promise<ImageNetPass> {
+  const { key, list, classes, recipe, pretrained, cacheDir } = prepared ?? (await preparePass(opts));
   const range = opts.shard === undefined ? { start: 0, end: key.count } : shardRange(key.count, opts.shard.index, opts.shard.count, key.batchSize);
   const file = passPath(cacheDir, key, opts.shard);
   const cached = readPass(file);
@@ -108,7 +112,7 @@ export async function runImageNetPass(opts: ImageNetPassOptions): Promise<ImageN
   try {
     const shardText = opts.shard === undefined ? "" : ` shard ${opts.shard.index + 1}/${opts.shard.count}`;
     const result = await extractFiles(engine, { files: list.files.slice(range.start, range.end), labels: list.labels.subarray(range.start, range.end) }, {
-      recipe: inputRecipe(modelEntry(opts.model), opts.preprocessing ?? "torchvision"),
+      recipe,
       norm: key.norm,
       batchSize: key.batchSize,
       rankDepth: key.rankDepth ?? undefined,

@@ -53,9 +53,8 @@ async function prepareBatch(files: string[], start: number, end: number, recipe:
   await Promise.all(
     files.slice(start, end).map(async (file, i) => {
       const img = await decodeImage(file);
-      const pixels = preprocessImage(img.pixels, img.height, img.width, recipe);
-      if (pixels.length !== bytes) throw new Error(`${file}: preprocessing gave ${pixels.length} bytes, expected ${side} x ${side} x 3 (is the recipe a crop or a squash?)`);
-      out.set(pixels, i * bytes);
+      // extractFiles checked that the recipe gives side x side images, whatever the file's size.
+      out.set(preprocessImage(img.pixels, img.height, img.width, recipe), i * bytes);
     }),
   );
   return out;

@@ -1,6 +1,5 @@
 /** A pretrained model's parts: architecture, verified checkpoint (and its checksum), weights, and final layer. */
-import * as fs from "node:fs";
-import { fetchArtifact, findArtifact, sha256File } from "../artifacts";
+import { fetchArtifact } from "../artifacts";
 import { initBackend } from "../backend";
 import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
@@ -39,18 +38,11 @@ export interface LoadPretrainedOptions {
 
 export async function loadPretrained(name: string, opts: LoadPretrainedOptions = {}): Promise<Pretrained> {
   const entry = modelEntry(name);
-  let checkpointPath: string;
-  let checkpointSha256: string;
-  if (opts.weights !== undefined) {
-    checkpointPath = opts.weights;
-    if (!fs.existsSync(checkpointPath)) throw new Error(`weights file ${checkpointPath} does not exist`);
-    checkpointSha256 = await sha256File(checkpointPath, opts.onProgress, `hash ${checkpointPath}`);
-  } else {
-    const artifact = findArtifact(entry.checkpointArtifact);
-    checkpointPath = await fetchArtifact(artifact.id, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir });
-    checkpointSha256 = artifact.sha256 ?? (await sha256File(checkpointPath, opts.onProgress, `hash ${checkpointPath}`));
-  }
-  const stateDict = entry.adaptStateDict(await readWeights(checkpointPath));
+  // A user's file is used as it is; the registry's checkpoint is fetched and verified first.
+  const checkpointPath =
+    opts.weights ?? (await fetchArtifact(entry.checkpointArtifact, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir }));
+  const { stateDict: stored, sha256: checkpointSha256 } = await readWeights(checkpointPath);
+  const stateDict = entry.adaptStateDict(stored);
   const spec = entry.buildSpec(classesOf(entry, stateDict, checkpointPath), opts.inputSize);
   checkStateDict(spec, stateDict, checkpointPath);
   const head = spec.layers.find((l): l is LinearLayerSpec => l.op === "linear")!;

@@ -4,8 +4,9 @@
  * fails naming the file and the first missing, unexpected or mis-shaped key.
  */
 import * as fs from "node:fs";
-import { isTensorFile, readTensorFile } from "../artifacts/tensor-file";
-import { loadTorchCheckpoint, type StateDict } from "../torch";
+import { createHash } from "node:crypto";
+import { decodeTensorFile, isTensorFileBytes } from "../artifacts/tensor-file";
+import { readTorchCheckpoint, type StateDict } from "../torch";
 import { convWeightShape, type ModelSpec } from "./spec";
 
 /** Every state-dict entry the spec reads, with its PyTorch shape. */
@@ -44,15 +45,18 @@ export function checkStateDict(spec: ModelSpec, stateDict: StateDict, file: stri
 }
 
 /**
- * Reads `file` as a decomp tensor file or a PyTorch checkpoint; a missing, truncated or foreign file fails naming
- * it. The keys are checked later, against the description the final layer's shape decides.
+ * Reads `file` as a decomp tensor file or a PyTorch checkpoint, and the sha256 of its bytes (read once for both);
+ * a missing, truncated or foreign file fails naming it. The keys are checked later, against the description the
+ * final layer's shape decides.
  */
-export async function readWeights(file: string): Promise<StateDict> {
+export async function readWeights(file: string): Promise<{ stateDict: StateDict; sha256: string }> {
   if (!fs.existsSync(file)) throw new Error(`weights file ${file} does not exist`);
+  const bytes = new Uint8Array(await fs.promises.readFile(file));
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
   try {
-    return isTensorFile(file) ? readTensorFile(file).tensors : (await loadTorchCheckpoint(file)).stateDict;
+    const stateDict = isTensorFileBytes(bytes) ? decodeTensorFile(bytes, file).tensors : readTorchCheckpoint(bytes).stateDict;
+    return { stateDict, sha256 };
   } catch (err) {
-    const why = (err as Error).message.replace(`${file}: `, "");
-    throw new Error(`${file} is not a readable checkpoint (${why}); is the file complete? A truncated download fails this way: fetch it again`);
+    throw new Error(`${file} is not a readable checkpoint (${(err as Error).message}); is the file complete? A truncated download fails this way: fetch it again`);
   }
 }

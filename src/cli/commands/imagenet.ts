@@ -79,7 +79,7 @@ export async function evalImageNet(values: OptionValues, choice: ModelChoice, ct
   const prepared = await preparePass(options);
   const { spec } = prepared.pretrained;
   const sets = typeof values.indices === "string" ? readIndexMapFile(values.indices, { classes: spec.classes, features: spec.featureWidth }, prepared.classes) : null;
-  const val = await runImageNetPass({ ...options, pretrained: prepared.pretrained });
+  const val = await runImageNetPass(options, prepared);
   const r = val.result;
   const labels = Int32Array.from(r.labels);
   const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), labels));
@@ -101,7 +101,8 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
   const rankDepth = base.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
   if (rankDepth < k1) throw new Error(`--rank-depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
   // k, every class's presence and the weights are checked before the first image is decoded.
-  const prepared = await preparePass({ ...base, rankDepth });
+  const trainOptions = { ...base, rankDepth };
+  const prepared = await preparePass(trainOptions);
   validateK("k1", k1, prepared.pretrained.spec.featureWidth);
   validateK("k2", k2, prepared.pretrained.spec.featureWidth);
   const present = new Set(prepared.list.labels);
@@ -110,7 +111,7 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
     const among = choice.limit === null ? "" : ` among the first ${choice.limit} (ImageFolder's order groups images by class)`;
     throw new Error(`no training image of class ${absent} (${prepared.classes[absent]})${among}: Algorithm 1 needs every class`);
   }
-  const train = await runImageNetPass({ ...base, rankDepth, pretrained: prepared.pretrained });
+  const train = await runImageNetPass(trainOptions, prepared);
   const t = train.result;
   const labels = Int32Array.from(t.labels);
   const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels, { classes: t.classes, k1, k2 });
@@ -118,8 +119,8 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
     fs.writeFileSync(out, indexMapToJson(influence.sets, { classes: t.classes, features: t.width }));
     ctx.log(`index map written to ${out}`);
   }
-  // Same weights, same input size: the training pass's model serves the validation pass.
-  const val = await runImageNetPass({ ...passOptions(values, choice, "val"), pretrained: train.pretrained });
+  // Same weights, same input size, same tree: the training pass's model and scan serve the validation pass.
+  const val = await runImageNetPass({ ...passOptions(values, choice, "val"), pretrained: prepared.pretrained, tree: prepared.tree });
   const v = val.result;
   const ev = evaluateDecomposed({ data: v.features!, rows: v.count, cols: v.width }, Int32Array.from(v.labels), finalLayerOf(val), influence.sets);
   ctx.log(
