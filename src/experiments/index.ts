@@ -15,3 +15,5 @@ export * from "./faithfulness";
 export * from "./seed-spread";
 export * from "./csg";
 export * from "./csg-report";
+export * from "./imagenet";
+export * from "./imagenet-report";

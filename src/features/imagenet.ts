@@ -1,6 +1,6 @@
 /**
- * Feature extraction over image files (an ImageNet split): batches decoded (sharp, on libvips' threads) and
- * preprocessed one batch ahead of the engine, so decoding overlaps the forward passes. A training pass keeps per
+ * Feature extraction over image files (an ImageNet split): batches decoded (sharp) and preprocessed on worker
+ * threads one batch ahead of the engine, so decoding overlaps the forward passes. A training pass keeps per
  * image only its top `rankDepth` feature indices (what Algorithm 1 reads: two bytes per index instead of the
  * whole feature vector, so 1.28M images x 2,048 features never sit in memory); a validation pass keeps the
  * features and logits. Work splits into deterministic shards of whole batches, each written as a checksummed
@@ -13,9 +13,9 @@ import * as path from "node:path";
 import { readOrHeal, writeFileAtomic } from "../artifacts";
 import { decodeTensorFile, encodeTensorFile } from "../artifacts/tensor-file";
 import { normalise } from "../data";
-import { decodeImage } from "../data/decode";
+import { ImagePool } from "../data/image-pool";
 import type { ImageList } from "../data/imagenet";
-import { preprocessImage, type Recipe, recipeOutputSide } from "../data/preprocess";
+import { type Recipe, recipeOutputSide } from "../data/preprocess";
 import { rankFeatures } from "../method";
 import type { ForwardEngine } from "../models/engine";
 import { type Progress, silentProgress } from "../progress";
@@ -29,6 +29,8 @@ export interface FileExtractionOptions {
   rankDepth?: number;
   onProgress?: Progress;
   stage?: string;
+  /** Decoding and preprocessing worker threads (default defaultWorkerCount(): DECOMP_DECODE_WORKERS, else by cores). */
+  workers?: number;
 }
 
 /** What one pass over files produced: ranks (training pass) or features and logits (evaluation pass). */
@@ -46,20 +48,6 @@ export interface FileExtraction {
 
 export const IMAGENET_BATCH_SIZE = 32;
 
-/** Decodes and preprocesses files [start, end) into one uint8 NHWC batch at the recipe's side. */
-async function prepareBatch(files: string[], start: number, end: number, recipe: Recipe, side: number): Promise<Uint8Array> {
-  const bytes = side * side * 3;
-  const out = new Uint8Array((end - start) * bytes);
-  await Promise.all(
-    files.slice(start, end).map(async (file, i) => {
-      const img = await decodeImage(file);
-      // extractFiles checked that the recipe gives side x side images, whatever the file's size.
-      out.set(preprocessImage(img.pixels, img.height, img.width, recipe), i * bytes);
-    }),
-  );
-  return out;
-}
-
 export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, "files" | "labels">, opts: FileExtractionOptions): Promise<FileExtraction> {
   const { featureWidth: width, classes, inputShape } = engine.spec;
   const side = inputShape[0];
@@ -75,19 +63,27 @@ export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, 
   const features = depth === undefined ? new Float32Array(count * width) : undefined;
   const logits = depth === undefined ? new Float32Array(count * classes) : undefined;
   onProgress({ stage, done: 0, total: count, unit: "images" });
-  let next = count > 0 ? prepareBatch(list.files, 0, Math.min(batchSize, count), opts.recipe, side) : null;
-  for (let start = 0; start < count; start += batchSize) {
-    const end = Math.min(start + batchSize, count);
-    const pixels = await next!;
-    // The next batch decodes while this one runs.
-    next = end < count ? prepareBatch(list.files, end, Math.min(end + batchSize, count), opts.recipe, side) : null;
-    const out = await engine.forward(normalise({ count: end - start, pixels }, opts.norm), end - start);
-    if (ranks !== undefined) ranks.set(rankFeatures({ data: out.features, rows: end - start, cols: width }, depth).order, start * depth!);
-    else {
-      features!.set(out.features, start * width);
-      logits!.set(out.logits, start * classes);
+  const pool = new ImagePool(opts.recipe, opts.workers);
+  const prepare = (start: number) => pool.batch(list.files.slice(start, Math.min(start + batchSize, count)), side * side * 3);
+  let next = count > 0 ? prepare(0) : null;
+  try {
+    for (let start = 0; start < count; start += batchSize) {
+      const end = Math.min(start + batchSize, count);
+      const pixels = await next!;
+      // The workers prepare the next batch while the engine runs this one.
+      next = end < count ? prepare(end) : null;
+      const out = await engine.forward(normalise({ count: end - start, pixels }, opts.norm), end - start);
+      if (ranks !== undefined) ranks.set(rankFeatures({ data: out.features, rows: end - start, cols: width }, depth).order, start * depth!);
+      else {
+        features!.set(out.features, start * width);
+        logits!.set(out.logits, start * classes);
+      }
+      onProgress({ stage, done: end, total: count, unit: "images" });
     }
-    onProgress({ stage, done: end, total: count, unit: "images" });
+  } finally {
+    // A batch still being prepared when the loop fails is abandoned, and its rejection with it.
+    next?.catch(() => undefined);
+    await pool.close();
   }
   return { count, labels: Uint16Array.from(list.labels), width, classes, ranks, rankDepth: depth, features, logits };
 }

@@ -69,14 +69,22 @@ describe("noise report", () => {
       ["resnet32", "original", "90.00", 90, null, ""],
       ["resnet32", "influential noised", "40.00 (1 seed)", 30, null, ""],
       ["resnet32", "non-influential noised", "85.00 (1 seed)", 95, null, ""],
-      ["resnet50 (ImageNet)", "original", "paper only, needs ImageNet", null, 74.55, ""],
-      ["resnet50 (ImageNet)", "influential noised", "paper only, needs ImageNet", null, 12.52, ""],
-      ["resnet50 (ImageNet)", "non-influential noised", "paper only, needs ImageNet", null, 74.4, ""],
+      ["resnet50 (ImageNet)", "original", "paper only: needs ImageNet", null, 74.55, ""],
+      ["resnet50 (ImageNet)", "influential noised", "paper only: needs ImageNet", null, 12.52, ""],
+      ["resnet50 (ImageNet)", "non-influential noised", "paper only: needs ImageNet", null, 74.4, ""],
     ]);
     expect(noiseConclusion(ablations)).toBe(
       "resnet20 influential noised: ours 60.00 ± 10.00 [35.16, 84.84] % over 3 seeds; the paper's 48.97 % lies inside it; " +
         "resnet20 non-influential noised: ours 81.00 ± 1.00 [78.52, 83.48] % over 3 seeds; the paper's 82.24 % lies inside it",
     );
+    // Measured on ImageNet, ResNet50 takes its paper values in place of the paper-only rows; else they carry the reason.
+    const with50 = noiseTable([{ model: "resnet50", result: result([0.1, 0.12, 0.14], [0.74, 0.75, 0.76]) }]).values as unknown as unknown[][];
+    expect(with50.map((r) => r.slice(0, 6))).toEqual([
+      ["resnet50", "original", "90.00", 90, 74.55, ""],
+      ["resnet50", "influential noised", "12.00 ± 2.00 [7.03, 16.97]", 30, 12.52, "inside"],
+      ["resnet50", "non-influential noised", "75.00 ± 1.00 [72.52, 77.48]", 95, 74.4, "inside"],
+    ]);
+    expect((noiseTable([], "DECOMP_IMAGENET is not set").values as unknown as unknown[][]).map((r) => r[2])).toEqual(Array(3).fill("paper only: DECOMP_IMAGENET is not set"));
     const narrow = [{ model: "resnet20", result: result([0.47, 0.475, 0.48], [0.85, 0.851, 0.852]) }];
     expect(noiseConclusion(narrow)).toMatch(/the paper's 48\.97 % lies above it, by 0\.23 points; .*the paper's 82\.24 % lies below it, by 2\.61 points$/);
   });

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, preparePass, runImageNetPass } from "../../features/imagenet-pass";
 import { readIndexMapFile } from "./index-map-file";
-import { accuracy, evaluateDecomposed, indexMapToJson, influentialFromRanks, predictFromLogits, validateK } from "../../method";
+import { decomposeImageNet } from "../../experiments/imagenet";
+import { accuracy, evaluateDecomposed, indexMapToJson, predictFromLogits } from "../../method";
 import { type Command, type CommandContext, intOption, type OptionValues, percent } from "../command";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, type ModelChoice, modelChoice } from "./model-options";
@@ -98,39 +99,18 @@ const finalLayerOf = (pass: ImageNetPass) => ({ ...pass.pretrained.finalLayer, c
 /** decomp select --data imagenet:DIR: Algorithm 1 from the training pass's ranks, A_d on the validation pass. */
 export async function selectImageNet(values: OptionValues, choice: ModelChoice, k1: number, k2: number, out: string | undefined, ctx: CommandContext): Promise<Record<string, unknown>> {
   const base = passOptions(values, choice, "train");
-  const rankDepth = base.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
-  if (rankDepth < k1) throw new Error(`--rank-depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
-  // k, every class's presence and the weights are checked before the first image is decoded.
-  const trainOptions = { ...base, rankDepth };
-  const prepared = await preparePass(trainOptions);
-  validateK("k1", k1, prepared.pretrained.spec.featureWidth);
-  validateK("k2", k2, prepared.pretrained.spec.featureWidth);
-  const present = new Set(prepared.list.labels);
-  const absent = prepared.classes.findIndex((_, c) => !present.has(c));
-  if (absent >= 0) {
-    const among = choice.limit === null ? "" : ` among the first ${choice.limit} (ImageFolder's order groups images by class)`;
-    throw new Error(`no training image of class ${absent} (${prepared.classes[absent]})${among}: Algorithm 1 needs every class`);
-  }
-  const train = await runImageNetPass(trainOptions, prepared);
-  const t = train.result;
-  const labels = Int32Array.from(t.labels);
-  const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels, { classes: t.classes, k1, k2 });
+  const d = await decomposeImageNet({ ...base, k1, k2 });
   if (out !== undefined) {
-    fs.writeFileSync(out, indexMapToJson(influence.sets, { classes: t.classes, features: t.width }));
+    fs.writeFileSync(out, indexMapToJson(d.sets, { classes: d.layer.classes, features: d.featureWidth }));
     ctx.log(`index map written to ${out}`);
   }
-  // Same weights, same input size, same tree: the training pass's model and scan serve the validation pass.
-  const val = await runImageNetPass({ ...passOptions(values, choice, "val"), pretrained: prepared.pretrained, tree: prepared.tree });
-  const v = val.result;
-  const ev = evaluateDecomposed({ data: v.features!, rows: v.count, cols: v.width }, Int32Array.from(v.labels), finalLayerOf(val), influence.sets);
   ctx.log(
-    `${choice.model} on ImageNet (${val.key.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(ev.fullAccuracy).toFixed(2)}%, A_d ${percent(ev.decomposedAccuracy).toFixed(2)}%, ` +
-      `r_A ${ev.accuracyRatio.toFixed(4)} (${t.count} training, ${v.count} validation images)`,
+    `${choice.model} on ImageNet (${d.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(d.fullAccuracy).toFixed(2)}%, A_d ${percent(d.decomposedAccuracy).toFixed(2)}%, ` +
+      `r_A ${d.accuracyRatio.toFixed(4)} (${d.trainImages} training, ${d.test.features.rows} validation images)`,
   );
   return {
-    model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, k1, k2, rankDepth,
-    trainImages: t.count, testImages: v.count, fullAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy),
-    rA: ev.accuracyRatio, macs: ev.macs, indices: Object.fromEntries(influence.sets.map((s, c) => [String(c), [...s]])),
-    caches: { train: train.file, val: val.file },
+    model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: d.recipe, k1, k2, rankDepth: d.rankDepth,
+    trainImages: d.trainImages, testImages: d.test.features.rows, fullAccuracy: percent(d.fullAccuracy), decomposedAccuracy: percent(d.decomposedAccuracy),
+    rA: d.accuracyRatio, macs: d.macs, indices: Object.fromEntries(d.sets.map((s, c) => [String(c), [...s]])), caches: d.caches,
   };
 }

@@ -1,0 +1,226 @@
+/**
+ * The paper's ImageNet experiments (Tables 2-6, Fig. 4, the ResNet50 rows of Table 8) on a user's ILSVRC-2012
+ * tree: Algorithm 1 from a training pass that keeps each image's top feature indices, A_d and A_f on the
+ * validation pass, both cached (and shared with `decomp extract`, so passes a cluster ran are read back here).
+ * Where the tree or a model's weights are missing, the entry says so instead of failing the study.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ArtifactUnavailableError } from "../artifacts";
+import { type ImageNetTree, scanImageNet } from "../data/imagenet";
+import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, preparePass, runImageNetPass } from "../features/imagenet-pass";
+import { evaluateDecomposed, type IndexSets, influentialFromRanks, type LinearLayer, validateK } from "../method";
+import type { EngineChoice } from "../models/engines";
+import { CIFAR_MODEL_NAMES, MODEL_NAMES, modelEntry } from "../models/registry";
+import { modelDepth } from "../models/summary";
+import type { Progress } from "../progress";
+import type { LabelledFeatures } from "./setup";
+
+/** The folder holding ILSVRC-2012's train/ and val/. */
+export const IMAGENET_ENV = "DECOMP_IMAGENET";
+/** A folder of `<model>.pth` files used instead of torchvision's IMAGENET1K_V1 weights (for models it has). */
+export const IMAGENET_WEIGHTS_ENV = "DECOMP_IMAGENET_WEIGHTS";
+/** The paper's k1 = k2 for every ImageNet model. */
+export const IMAGENET_K = 50;
+/** torchvision's families, in the registry's order (ResNet, Wide ResNet, DenseNet, EfficientNet). */
+export const IMAGENET_MODELS: readonly string[] = MODEL_NAMES.filter((m) => !CIFAR_MODEL_NAMES.includes(m));
+
+/** `reason` is on both variants (null when available) so that a notebook cell can read it without narrowing the union. */
+export type ImageNetSource =
+  | { available: true; root: string; tree: ImageNetTree; weightsDir: string | null; reason: null }
+  | { available: false; reason: string };
+
+/** Where the notebooks' ImageNet parts read from, or exactly what is missing and how to supply it. */
+export function imagenetSource(env: Record<string, string | undefined> = process.env): ImageNetSource {
+  const root = env[IMAGENET_ENV];
+  if (root === undefined || root === "") {
+    return {
+      available: false,
+      reason: `${IMAGENET_ENV} is not set: point it to the ILSVRC-2012 folder holding train/<wnid>/ and val/ (class folders, or flat with LOC_val_solution.csv) and rerun; weights come from torchvision's IMAGENET1K_V1 files (PyTorch's cache, the mirror or their URLs) or ${IMAGENET_WEIGHTS_ENV}=<folder of <model>.pth>`,
+    };
+  }
+  const weightsDir = env[IMAGENET_WEIGHTS_ENV] || null;
+  if (weightsDir !== null && !fs.statSync(weightsDir, { throwIfNoEntry: false })?.isDirectory()) {
+    return { available: false, reason: `${IMAGENET_WEIGHTS_ENV}=${weightsDir} is not a folder; give the folder holding <model>.pth files, or unset it` };
+  }
+  let tree: ImageNetTree;
+  try {
+    tree = scanImageNet(root);
+  } catch (err) {
+    return { available: false, reason: `${IMAGENET_ENV}=${root}: ${(err as Error).message}` };
+  }
+  for (const split of ["train", "val"] as const) {
+    if (tree.splits[split] === undefined) return { available: false, reason: `${IMAGENET_ENV}=${root} has no ${split}/ folder; both train/ and val/ are needed` };
+  }
+  return { available: true, root, tree, weightsDir, reason: null };
+}
+
+/** The weights file for `model` in the source's weights folder, or undefined for the registry's. */
+export function weightsFor(source: Extract<ImageNetSource, { available: true }>, model: string): string | undefined {
+  if (source.weightsDir === null) return undefined;
+  const file = path.join(source.weightsDir, `${model}.pth`);
+  return fs.existsSync(file) ? file : undefined;
+}
+
+export interface DecomposeImageNetOptions {
+  model: string;
+  root: string;
+  weights?: string;
+  preprocessing?: string;
+  norm?: string;
+  k1: number;
+  k2: number;
+  /** Feature indices kept per training image (at least k1; default max(k1, DEFAULT_RANK_DEPTH)). */
+  rankDepth?: number;
+  limit?: number | null;
+  batchSize?: number;
+  tree?: ImageNetTree;
+  engine?: EngineChoice;
+  cacheDir?: string;
+  onProgress?: Progress;
+}
+
+export interface ImageNetDecomposition {
+  model: string;
+  k1: number;
+  k2: number;
+  rankDepth: number;
+  /** The recipe's id (e.g. squash224-bilinear). */
+  recipe: string;
+  classes: string[];
+  featureWidth: number;
+  trainImages: number;
+  sets: IndexSets;
+  fullAccuracy: number;
+  decomposedAccuracy: number;
+  accuracyRatio: number;
+  macs: { full: number; decomposed: number };
+  /** Validation features and labels with the final layer: what Table 8's ablation reads. */
+  test: LabelledFeatures;
+  layer: LinearLayer;
+  caches: { train: string; val: string };
+  backend: { train: string | null; val: string | null };
+}
+
+/**
+ * Algorithm 1 on the training split's ranks and the decomposed layer on the validation split. The tree, the
+ * weights, k and the presence of every class are checked before the first image is decoded.
+ */
+export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise<ImageNetDecomposition> {
+  const { k1, k2 } = opts;
+  const rankDepth = opts.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
+  if (rankDepth < k1) throw new Error(`rank depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
+  const common: Omit<ImageNetPassOptions, "split"> = {
+    model: opts.model, weights: opts.weights, root: opts.root, preprocessing: opts.preprocessing, norm: opts.norm, limit: opts.limit,
+    batchSize: opts.batchSize, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress, tree: opts.tree,
+  };
+  const trainOptions: ImageNetPassOptions = { ...common, split: "train", rankDepth };
+  const prepared = await preparePass(trainOptions);
+  validateK("k1", k1, prepared.pretrained.spec.featureWidth);
+  validateK("k2", k2, prepared.pretrained.spec.featureWidth);
+  const present = new Set(prepared.list.labels);
+  const absent = prepared.classes.findIndex((_, c) => !present.has(c));
+  if (absent >= 0) {
+    const among = opts.limit == null ? "" : ` among the first ${opts.limit} (ImageFolder's order groups images by class)`;
+    throw new Error(`no training image of class ${absent} (${prepared.classes[absent]})${among}: Algorithm 1 needs every class`);
+  }
+  const train = await runImageNetPass(trainOptions, prepared);
+  const t = train.result;
+  const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, Int32Array.from(t.labels), { classes: t.classes, k1, k2 });
+  // Same weights, input size and tree: the training pass's model and scan serve the validation pass.
+  const val = await runImageNetPass({ ...common, split: "val", pretrained: prepared.pretrained, tree: prepared.tree });
+  const v = val.result;
+  const test: LabelledFeatures = { features: { data: v.features!, rows: v.count, cols: v.width }, labels: Int32Array.from(v.labels) };
+  const layer: LinearLayer = { ...val.pretrained.finalLayer, classes: v.classes, features: v.width };
+  const ev = evaluateDecomposed(test.features, test.labels, layer, influence.sets);
+  return {
+    model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
+    sets: influence.sets, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
+    test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend },
+  };
+}
+
+/**
+ * decomposeImageNet on the source's tree with its weights for `model` (default preprocessing: the paper's squash),
+ * or why it cannot run: the tree is missing or the weights cannot be obtained. Any other error propagates.
+ */
+export async function tryDecomposeImageNet(
+  source: ImageNetSource,
+  model: string,
+  opts: Omit<DecomposeImageNetOptions, "model" | "root" | "tree" | "weights">,
+): Promise<{ decomposition: ImageNetDecomposition; reason: null } | { decomposition: null; reason: string }> {
+  if (!source.available) return { decomposition: null, reason: source.reason };
+  try {
+    const decomposition = await decomposeImageNet({ ...opts, preprocessing: opts.preprocessing ?? "paper", model, root: source.root, tree: source.tree, weights: weightsFor(source, model) });
+    return { decomposition, reason: null };
+  } catch (err) {
+    if (!(err instanceof ArtifactUnavailableError)) throw err;
+    return { decomposition: null, reason: unavailableReason(err, model) };
+  }
+}
+
+/** The fetch error on one line, with how a notebook supplies the file. */
+function unavailableReason(err: ArtifactUnavailableError, model: string): string {
+  const oneLine = err.message.split("\n").map((l) => l.trim()).join(" ");
+  return `${oneLine} In the notebooks: put it in ${IMAGENET_WEIGHTS_ENV}=<folder> as ${model}.pth.`;
+}
+
+/** One model's row of Tables 2-6: measured, or why not. */
+export type ImageNetFamilyEntry = {
+  model: string;
+  family: string;
+  /** Convolutions plus linear layers (the paper's count). */
+  layers: number;
+  /** Penultimate feature width n. */
+  width: number;
+  /** torchvision's published top-1 for the IMAGENET1K_V1 weights with their own preset (%). */
+  torchvisionTop1: number;
+} & (
+  | { status: "measured"; k: number; recipe: string; trainImages: number; testImages: number; fullAccuracy: number; decomposedAccuracy: number; accuracyRatio: number; distinctFeatures: number; macs: { full: number; decomposed: number } }
+  | { status: "unavailable"; reason: string }
+);
+
+export interface ImageNetFamilyOptions {
+  k?: number;
+  preprocessing?: string;
+  engine?: EngineChoice;
+  cacheDir?: string;
+  onProgress?: Progress;
+  /** Called with each measured model's whole decomposition (features included) before it is dropped. */
+  onDecomposed?: (d: ImageNetDecomposition) => void;
+}
+
+/**
+ * Tables 2-6 at k1 = k2 = k (default the paper's 50), one model after another, keeping only each model's row
+ * (a validation pass is 50,000 x n floats). A model whose weights cannot be obtained becomes an "unavailable"
+ * entry, as does every model when the tree is missing; any other error propagates.
+ */
+export async function runImageNetFamilies(models: readonly string[], source: ImageNetSource, opts: ImageNetFamilyOptions = {}): Promise<ImageNetFamilyEntry[]> {
+  const k = opts.k ?? IMAGENET_K;
+  const entries: ImageNetFamilyEntry[] = [];
+  for (const model of models) {
+    const entry = modelEntry(model);
+    if (entry.kind !== "torchvision") throw new Error(`${model} is not one of torchvision's ImageNet families (${IMAGENET_MODELS.join(", ")})`);
+    const spec = entry.buildSpec();
+    const base = { model, family: entry.family, layers: modelDepth(model), width: spec.featureWidth, torchvisionTop1: 100 * entry.publishedAccuracy };
+    const got = await tryDecomposeImageNet(source, model, { preprocessing: opts.preprocessing, k1: k, k2: k, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+    const d = got.decomposition;
+    if (d === null) {
+      entries.push({ ...base, status: "unavailable", reason: got.reason! });
+      continue;
+    }
+    opts.onDecomposed?.(d);
+    entries.push({
+      ...base, width: d.featureWidth, status: "measured", k, recipe: d.recipe, trainImages: d.trainImages, testImages: d.test.features.rows,
+      fullAccuracy: d.fullAccuracy, decomposedAccuracy: d.decomposedAccuracy, accuracyRatio: d.accuracyRatio,
+      distinctFeatures: new Set(d.sets.flatMap((s) => [...s])).size, macs: d.macs,
+    });
+  }
+  return entries;
+}
+
+export type MeasuredImageNetEntry = Extract<ImageNetFamilyEntry, { status: "measured" }>;
+
+export function measuredImageNet(entries: readonly ImageNetFamilyEntry[]): MeasuredImageNetEntry[] {
+  return entries.filter((e): e is MeasuredImageNetEntry => e.status === "measured");
+}
