@@ -1,5 +1,6 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
 import type { ImagenetExtractReport } from "./imagenet-bench";
+import type { PassRssReport } from "./pass-rss";
 import type { PipelineReport } from "./pipeline-bench";
 import type { BatchTiming } from "./throughput";
 import type { TorchEpochTiming, TorchTiming, TorchTrainTiming } from "./torch-bench";
@@ -78,6 +79,8 @@ export interface BenchReport {
   imagenet: Record<string, ImagenetExtractReport>;
   /** Decode + preprocess + forward over a folder of JPEGs, or null when skipped. */
   pipeline: PipelineReport | null;
+  /** Peak RSS of ResNet50 training passes against the number of images, or null when skipped. */
+  passRss: PassRssReport | null;
   finetune: Record<string, FinetuneReport>;
   /** Timed with the bench option csgEpochImages, else null. */
   csg: CsgEpochReport | null;
@@ -137,6 +140,14 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`  torch ${"DataLoader + pytorch/cpu".padEnd(22)} ${t.imagesPerSec.toFixed(1).padStart(6)} images/s  (${t.workers} workers; alone: decode + transforms ${(t.stages.decodeTransformSeconds * 1000 / p.images).toFixed(1)} ms/image, forward ${(t.stages.forwardSeconds * 1000 / p.images).toFixed(1)} ms/image; sweep ${t.sweep.map((w) => `${w.workers}:${w.imagesPerSec.toFixed(1)}`).join("  ")})`);
     }
     lines.push(`  ratio ours/torch ${ratioText(p.ratio)} (goal >= 1.0x)`);
+  }
+  if (r.passRss) {
+    const p = r.passRss;
+    lines.push(`training-pass memory ${p.model} (top 50 indices per image kept; each pass alone in its process):`);
+    for (const run of p.runs) {
+      lines.push(`  ${String(run.images).padStart(8)} images at ${run.side} x ${run.side}: peak RSS ${f0(run.peakRssMiB)} MiB, ${run.imagesPerSec.toFixed(1)} images/s, pass file ${(run.fileBytes / 1048576).toFixed(1)} MiB`);
+    }
+    lines.push(`  growth ${f0(p.bytesPerImage)} bytes/image; projected over ${p.projected.images} images at 224 x 224: ${f0(p.projected.peakRssMiB)} MiB (goal < 3072)`);
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);

@@ -14,6 +14,7 @@ import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { cifarModelEntry, modelEntry } from "../models/registry";
 import { imagenetExtractReports } from "./imagenet-bench";
+import { passRssReport } from "./pass-rss";
 import { pipelineReport } from "./pipeline-bench";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { maxAbsDiff } from "../method/metrics";
@@ -40,6 +41,8 @@ export interface BenchOptions {
   pipelineImages?: number;
   /** The torchvision model of the input-pipeline bench (default resnet50). */
   pipelineModel?: string;
+  /** Peak RSS of ResNet50 training passes over this many synthetic images (small inputs; see pass-rss.ts); 0 skips. */
+  passRssImages?: number;
   /** Images per timed pass; default 10000, the CIFAR-10 test set size. */
   images?: number;
   /** Batch sizes tried for ONNX Runtime and PyTorch. */
@@ -98,12 +101,12 @@ const DEFAULTS = {
   full: {
     images: 10000, rounds: 2, batches: [32, 64, 128, 256], tfjsImages: 1000, parityImages: 256,
     torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"],
-    imagenetImages: 96, imagenetBatches: [8, 16, 32], pipelineImages: 64,
+    imagenetImages: 96, imagenetBatches: [8, 16, 32], pipelineImages: 64, passRssImages: 100_000,
   },
   quick: {
     images: 2000, rounds: 1, batches: [64, 128], tfjsImages: 200, parityImages: 64,
     torchModes: ["frozen"], torchAllocators: ["tuned"], torchWaitPolicies: ["default"],
-    imagenetImages: 32, imagenetBatches: [16], pipelineImages: 32,
+    imagenetImages: 32, imagenetBatches: [16], pipelineImages: 32, passRssImages: 0,
   },
 };
 
@@ -123,6 +126,7 @@ export function validateBenchOptions(opts: BenchOptions): void {
     for (const v of given) if (!allowed.includes(v)) throw new Error(`${option}: '${v}' is not one of ${allowed.join(", ")}`);
   }
   if (opts.pipelineImages !== undefined && !(Number.isInteger(opts.pipelineImages) && opts.pipelineImages >= 0)) throw new Error(`pipelineImages must be 0 (skip) or a positive integer, got ${opts.pipelineImages}`);
+  if (opts.passRssImages !== undefined && !(Number.isInteger(opts.passRssImages) && opts.passRssImages >= 0)) throw new Error(`passRssImages must be 0 (skip) or a positive integer, got ${opts.passRssImages}`);
   for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds], ["imagenetImages", opts.imagenetImages]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
   }
@@ -164,6 +168,8 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
   });
   const pipelineImages = opts.pipelineImages ?? preset.pipelineImages;
   const pipeline = pipelineImages === 0 ? null : await pipelineReport({ model: opts.pipelineModel ?? "resnet50", images: pipelineImages, batch: 16, threads, python: torch.ok ? python : null, progress });
+  const passRssImages = opts.passRssImages ?? preset.passRssImages;
+  const passRss = passRssImages === 0 ? null : await passRssReport({ images: passRssImages, progress });
   const pretrained = new Map<string, Pretrained>();
   for (const name of models) pretrained.set(name, await loadPretrained(name, { onProgress: progress }));
   const data = syntheticImages(images, 0);
@@ -277,6 +283,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     extract,
     imagenet,
     pipeline,
+    passRss,
     finetune,
     csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },

@@ -3,8 +3,8 @@
  * finished images: a pool of workers (image-worker.ts), each given files as it finishes others.
  */
 import * as os from "node:os";
-import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { moduleEntry } from "../runtime-entry";
 import type { ImageReply } from "./image-worker";
 import type { Recipe } from "./preprocess";
 
@@ -39,10 +39,7 @@ export class ImagePool {
   private failure: Error | null = null;
 
   constructor(recipe: Recipe, size = defaultWorkerCount()) {
-    // From TypeScript source (jest, scripts), the worker loads the same source through the project's transpile hook.
-    const fromSource = path.extname(__filename) === ".ts";
-    const entry = path.join(__dirname, `image-worker${fromSource ? ".ts" : ".js"}`);
-    const execArgv = fromSource ? ["-r", path.join(__dirname, "..", "..", "scripts", "register-ts.js")] : [];
+    const { file: entry, execArgv } = moduleEntry(__filename, "image-worker");
     this.workers = Array.from({ length: size }, (_, w) => {
       const worker = new Worker(entry, { workerData: { recipe }, execArgv });
       worker.on("message", (reply: ImageReply) => this.settle(reply));

@@ -66,7 +66,7 @@ export interface DecomposeImageNetOptions {
   model: string;
   root: string;
   weights?: string;
-  preprocessing?: string;
+  preprocessing?: ImageNetPassOptions["preprocessing"];
   norm?: string;
   k1: number;
   k2: number;
@@ -182,7 +182,7 @@ export type ImageNetFamilyEntry = {
 
 export interface ImageNetFamilyOptions {
   k?: number;
-  preprocessing?: string;
+  preprocessing?: ImageNetPassOptions["preprocessing"];
   engine?: EngineChoice;
   cacheDir?: string;
   onProgress?: Progress;

@@ -22,7 +22,8 @@ export interface ImageNetPassOptions {
   /** The folder holding train/ and val/. */
   root: string;
   split: ImageNetSplit;
-  preprocessing?: string;
+  /** "torchvision" (the weights' preset, default), "paper" (224 x 224 squash), or a recipe of one's own. */
+  preprocessing?: string | Recipe;
   norm?: string;
   /** Training passes: ranks kept per image (default DEFAULT_RANK_DEPTH). Validation passes keep features. */
   rankDepth?: number;
@@ -67,7 +68,7 @@ export interface PreparedPass {
 /** The tree's layout, the weights and the pass's key: all a pass needs, read and checked without decoding an image. */
 export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPass> {
   const entry = modelEntry(opts.model);
-  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  const recipe = typeof opts.preprocessing === "object" ? opts.preprocessing : inputRecipe(entry, opts.preprocessing ?? "torchvision");
   if (recipe.kind === "native") throw new Error(`${opts.model} is a CIFAR model; ImageNet passes need one of torchvision's families (decomp models lists them)`);
   const tree = opts.tree ?? scanImageNet(opts.root);
   const all = tree.splits[opts.split];

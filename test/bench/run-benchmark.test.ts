@@ -2,7 +2,7 @@ import { formatBenchReport, runBenchmark } from "../../src/bench";
 import { nchwcBlockSize } from "../../src/models/nchwc";
 import { DEFAULT_PYTHON, torchAvailable } from "../../src/bench/torch-bench";
 
-const tiny = { models: ["resnet20"], imagenetModels: [], pipelineImages: 0, images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
+const tiny = { models: ["resnet20"], imagenetModels: [], pipelineImages: 0, passRssImages: 0, images: 12, batches: [4, 8], rounds: 1, threads: 1, tfjsImages: 4, tfjsBatches: [4], parityImages: 4, trainSteps: 2, trainBatch: 8 };
 
 test("without PyTorch the report has our numbers and null ratios", async () => {
   const report = await runBenchmark({ ...tiny, python: null, tfjsImages: 0 });

@@ -1,0 +1,45 @@
+/**
+ * Child process of the training-pass memory bench: one real ImageNet training pass (scan, key, decode on the
+ * workers, ResNet50, ranks, checksummed file), alone in its process so that its peak RSS is the pass's own.
+ * Arguments: one JSON object (PassRssChildArgs); prints one JSON object (PassRssChildResult).
+ */
+import * as fs from "node:fs";
+import { runImageNetPass } from "../features/imagenet-pass";
+
+export interface PassRssChildArgs {
+  root: string;
+  weights: string;
+  side: number;
+  cacheDir: string;
+}
+
+export interface PassRssChildResult {
+  images: number;
+  seconds: number;
+  peakRssMiB: number;
+  fileBytes: number;
+  backend: string | null;
+}
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2]) as PassRssChildArgs;
+  const started = process.hrtime.bigint();
+  const pass = await runImageNetPass({
+    model: "resnet50", weights: args.weights, root: args.root, split: "train", cacheDir: args.cacheDir,
+    preprocessing: { kind: "squash", size: args.side, interpolation: "bilinear" },
+  });
+  const result: PassRssChildResult = {
+    images: pass.result.count,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    // maxRSS is in KiB.
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    fileBytes: fs.statSync(pass.file).size,
+    backend: pass.backend,
+  };
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
