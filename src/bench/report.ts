@@ -147,7 +147,7 @@ export function formatBenchReport(r: BenchReport): string {
     for (const run of p.runs) {
       lines.push(`  ${String(run.images).padStart(8)} images at ${run.side} x ${run.side}: peak RSS ${f0(run.peakRssMiB)} MiB, ${run.imagesPerSec.toFixed(1)} images/s, pass file ${(run.fileBytes / 1048576).toFixed(1)} MiB`);
     }
-    lines.push(`  growth ${f0(p.bytesPerImage)} bytes/image; projected over ${p.projected.images} images at 224 x 224: ${f0(p.projected.peakRssMiB)} MiB (goal < 3072)`);
+    lines.push(`  growth measured ${f0(p.measuredBytesPerImage)} bytes/image, charged ${f0(p.bytesPerImage)} (at least the pass file's); projected over ${p.projected.images} images at 224 x 224: ${f0(p.projected.peakRssMiB)} MiB (goal < 3072)`);
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);

@@ -5,7 +5,8 @@
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { moduleEntry } from "../runtime-entry";
-import type { ImageReply } from "./image-worker";
+import type { ImageReply, ImageTask } from "./image-worker";
+import type { CropFlip } from "./transforms";
 import type { Recipe } from "./preprocess";
 
 /** Overrides the number of decoding workers (default: one per core beyond the first, at least one, at most 4). */
@@ -34,7 +35,7 @@ export class ImagePool {
   private readonly workers: Worker[];
   private readonly load: number[];
   private readonly pending = new Map<number, Pending>();
-  private readonly queue: { id: number; file: string }[] = [];
+  private readonly queue: ImageTask[] = [];
   private nextId = 0;
   private failure: Error | null = null;
 
@@ -52,23 +53,22 @@ export class ImagePool {
     this.load = this.workers.map(() => 0);
   }
 
-  /** One file decoded and preprocessed. */
-  image(file: string): Promise<Uint8Array> {
+  /** One file decoded and preprocessed (then cropped and flipped, for training). */
+  image(file: string, augment?: CropFlip): Promise<Uint8Array> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: -1 });
-      this.queue.push({ id, file });
+      this.queue.push({ id, file, augment });
       this.dispatch();
     });
   }
 
-  /** Files decoded and preprocessed into one buffer, `bytesEach` per image (the recipe's fixed output size), in order. */
-  async batch(files: readonly string[], bytesEach: number): Promise<Uint8Array> {
-    const out = new Uint8Array(files.length * bytesEach);
+  /** Files decoded and preprocessed into one buffer (`out`, or a new one), `bytesEach` per image (the recipe's fixed output size), in order. */
+  async batch(files: readonly string[], bytesEach: number, augments?: readonly CropFlip[], out = new Uint8Array(files.length * bytesEach)): Promise<Uint8Array> {
     await Promise.all(
       files.map(async (file, i) => {
-        out.set(await this.image(file), i * bytesEach);
+        out.set(await this.image(file, augments?.[i]), i * bytesEach);
       }),
     );
     return out;

@@ -11,9 +11,11 @@ import { type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, preparePass, runImageNetPass } from "../features/imagenet-pass";
 import { evaluateDecomposed, type IndexSets, influentialFromRanks, type LinearLayer, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
-import { CIFAR_MODEL_NAMES, MODEL_NAMES, modelEntry } from "../models/registry";
+import type { Pretrained } from "../models/pretrained";
+import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
 import { modelDepth } from "../models/summary";
 import type { Progress } from "../progress";
+import { fileEvaluation, fileTraining, fineTune, type FineTuneResult, type LabelledFiles, type TrainEngineChoice } from "../training";
 import type { LabelledFeatures } from "./setup";
 
 /** The folder holding ILSVRC-2012's train/ and val/. */
@@ -100,6 +102,8 @@ export interface ImageNetDecomposition {
   layer: LinearLayer;
   caches: { train: string; val: string };
   backend: { train: string | null; val: string | null };
+  /** The model the passes ran (for retraining from the same weights). */
+  pretrained: Pretrained;
 }
 
 /**
@@ -136,7 +140,7 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   return {
     model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
     sets: influence.sets, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
-    test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend },
+    test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend }, pretrained: val.pretrained,
   };
 }
 
@@ -223,4 +227,69 @@ export type MeasuredImageNetEntry = Extract<ImageNetFamilyEntry, { status: "meas
 
 export function measuredImageNet(entries: readonly ImageNetFamilyEntry[]): MeasuredImageNetEntry[] {
   return entries.filter((e): e is MeasuredImageNetEntry => e.status === "measured");
+}
+
+/** The paper's ResNet50 retraining: "about 10" epochs; the authors' README fine-tunes ResNet50 at lr 1e-6, batch 64. */
+export const IMAGENET_RETRAIN = { model: "resnet50", epochs: 10, lr: 1e-6, batchSize: 64 } as const;
+
+export interface ImageNetRetrainingOptions {
+  model?: string;
+  /** k1 = k2 of the decomposition (default the paper's 50). */
+  k?: number;
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  /** Fine-tune on about this many training images, every (count / N)-th of the split so that every class stays; default all. */
+  trainImages?: number | null;
+  seed?: number;
+  trainEngine?: TrainEngineChoice;
+  cacheDir?: string;
+  onProgress?: Progress;
+  signal?: AbortSignal;
+}
+
+export interface ImageNetRetraining {
+  model: string;
+  k: number;
+  /** A_d and A_f of the decomposition on the validation split, before any retraining. */
+  decomposedAccuracy: number;
+  fullAccuracy: number;
+  trainImages: number;
+  /** history.testAccuracy[e]: A_d after e epochs (entry 0 before training, from the network with its masked head). */
+  result: FineTuneResult;
+}
+
+/** Every step-th image of the list, step = ceil(count / wanted): all classes stay when images are grouped by class. */
+export function spreadSubset(list: LabelledFiles, wanted: number | null | undefined): LabelledFiles {
+  if (wanted == null || wanted >= list.files.length) return list;
+  if (!Number.isInteger(wanted) || wanted < 2) throw new Error(`the number of fine-tuning images must be an integer >= 2, got ${wanted}`);
+  const step = Math.ceil(list.files.length / wanted);
+  const keep = Array.from({ length: Math.ceil(list.files.length / step) }, (_, i) => i * step);
+  return { files: keep.map((i) => list.files[i]), labels: Uint16Array.from(keep, (i) => list.labels[i]) };
+}
+
+/**
+ * Decomposition at k1 = k2 = k (cached passes, the paper's squash), then the whole network fine-tuned with the
+ * decomposed head on the training images (squash, then the pad-4 crop and flip; the authors' imgaug photometric
+ * and affine augmentations are not reproduced), A_d on the validation split after every epoch; resumes from its
+ * checkpoint. Or why it cannot run: the tree or the weights are missing.
+ */
+export async function tryRetrainImageNet(
+  source: ImageNetSource,
+  opts: ImageNetRetrainingOptions = {},
+): Promise<{ retraining: ImageNetRetraining; reason: null } | { retraining: null; reason: string }> {
+  const model = opts.model ?? IMAGENET_RETRAIN.model;
+  const k = opts.k ?? IMAGENET_K;
+  const got = await tryDecomposeImageNet(source, model, { k1: k, k2: k, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+  const d = got.decomposition;
+  if (d === null || !source.available) return { retraining: null, reason: got.reason ?? "no ImageNet tree" };
+  const recipe = inputRecipe(modelEntry(model), "paper");
+  const train = spreadSubset(source.tree.splits.train!, opts.trainImages);
+  const result = await fineTune({
+    spec: d.pretrained.spec, stateDict: d.pretrained.stateDict, sets: d.sets, norm: "checkpoint",
+    train: fileTraining(train, recipe), test: fileEvaluation(source.tree.splits.val!, recipe),
+    epochs: opts.epochs ?? IMAGENET_RETRAIN.epochs, lr: opts.lr ?? IMAGENET_RETRAIN.lr, batchSize: opts.batchSize ?? IMAGENET_RETRAIN.batchSize,
+    seed: opts.seed, engine: opts.trainEngine, cacheDir: opts.cacheDir, onProgress: opts.onProgress, signal: opts.signal,
+  });
+  return { retraining: { model, k, decomposedAccuracy: d.decomposedAccuracy, fullAccuracy: d.fullAccuracy, trainImages: train.files.length, result }, reason: null };
 }

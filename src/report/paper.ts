@@ -69,6 +69,16 @@ export const PAPER = {
     value: 74.4,
     source: "Table 8",
   },
+  resnet50DecomposedImageNet: {
+    quantity: "ResNet50 ImageNet, decomposed final layer before retraining (A_d)",
+    value: 64.7,
+    source: "retraining section",
+  },
+  resnet50RetrainedImageNet: {
+    quantity: "ResNet50 ImageNet, decomposed after about 10 epochs of retraining",
+    value: 73.91,
+    source: "retraining section",
+  },
   resnet20Cifar10CsgTable1: {
     quantity: "ResNet20 CIFAR-10, CSG path accuracy (their CSG re-implementation)",
     value: 88.09,

@@ -1,21 +1,21 @@
 /**
  * Retraining after decomposition (the paper's retraining section): fine-tune every parameter of the network
  * with the decomposed head (a masked final layer), BatchNorm in training mode, Adam and cross-entropy on
- * augmented, shuffled CIFAR batches. A checkpoint is written atomically after each epoch and picked up again
+ * augmented, shuffled batches (in-memory CIFAR images or image files, see images.ts). A checkpoint is written atomically after each epoch and picked up again
  * by a later call with the same configuration, so an interrupted run resumes where its last epoch ended.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
 import { type ImageSet, deriveSeed, normalise } from "../data";
-import { extractWithWeights } from "../features/extract";
-import { accuracy, type IndexSets, predictFromLogits } from "../method";
+import type { IndexSets } from "../method";
 import type { ModelSpec } from "../models/spec";
 import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { batchNormLayers, decomposedStateDict, headMask, trainableNames } from "./params";
-import { applyBatchStats, augmentedBatch, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
+import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
+import { type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 import { createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
@@ -25,9 +25,10 @@ export interface FineTuneOptions {
   stateDict: StateDict;
   /** S_y per class: the decomposed head keeps W[y, j] for j in S_y only. */
   sets: IndexSets;
-  train: ImageSet;
+  /** In-memory CIFAR images (pad-crop-flip augmentation) or TrainingImages (e.g. fileTraining over an ImageNet split). */
+  train: ImageSet | TrainingImages;
   /** Evaluated (eval-mode BN, decomposed head) before training and after every epoch. */
-  test: ImageSet;
+  test: ImageSet | EvaluationImages;
   /** Input normalisation name (src/data NORMALISATIONS). */
   norm: string;
   /** Total epochs; a resumed run trains only the ones its checkpoint lacks. Default 1. */
@@ -93,44 +94,36 @@ interface CheckpointMeta {
 }
 
 /** Everything that changes the trajectory, hashed; the epoch count is not in it, so more epochs extend a run. */
-function configurationKey(o: FineTuneOptions, batchSize: number, lr: number, seed: number): string {
-  const description = { v: 1, model: o.spec.name, norm: o.norm, batchSize, lr, seed, adam: ADAM_DEFAULTS, sets: o.sets, train: o.train.count, test: o.test.count };
-  return runKey(description, o.stateDict, [o.train, o.test]);
+function configurationKey(o: FineTuneOptions, train: TrainingImages, test: EvaluationImages, batchSize: number, lr: number, seed: number): string {
+  const description = { v: 1, model: o.spec.name, norm: o.norm, batchSize, lr, seed, adam: ADAM_DEFAULTS, sets: o.sets, train: train.count, test: test.count };
+  return runKey(description, o.stateDict, [train, test]);
 }
 
 export function fineTuneCheckpointPath(cacheDir: string, model: string, key: string): string {
   return path.join(cacheDir, "retrain", `${model}-${key.slice(0, 16)}.ckpt`);
 }
 
-/**
- * Eval-mode (running statistics) test accuracy of a state dict whose head is already masked, on the inference
- * engine createEngine picks (DECOMP_ENGINE): it runs before training and after every epoch, so on TF.js WASM
- * it would cost more than a minute per epoch.
- */
-export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
-  const { logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
-  return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
-}
-
-function checkOptions(o: FineTuneOptions, epochs: number, batchSize: number, lr: number): void {
+function checkOptions(train: TrainingImages, epochs: number, batchSize: number, lr: number): void {
   if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`epochs must be a non-negative integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs a batch), got ${batchSize}`);
   if (!(lr > 0)) throw new Error(`lr must be positive, got ${lr}`);
-  if (o.train.count < 2) throw new Error(`the training set has ${o.train.count} images; need at least 2`);
+  if (train.count < 2) throw new Error(`the training set has ${train.count} images; need at least 2`);
 }
 
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
-  const { spec, train, test, norm } = options;
+  const { spec, norm } = options;
+  const train = "pixels" in options.train ? inMemoryTraining(options.train) : options.train;
+  const test = "pixels" in options.test ? inMemoryEvaluation(options.test) : options.test;
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 64;
   const lr = options.lr ?? ADAM_DEFAULTS.lr;
   const seed = options.seed ?? 0;
   const logEvery = options.logEvery ?? 10;
   const onProgress = options.onProgress ?? silentProgress;
-  checkOptions(options, epochs, batchSize, lr);
+  checkOptions(train, epochs, batchSize, lr);
 
   const mask = headMask(options.sets, spec.classes, spec.featureWidth);
-  const key = configurationKey(options, batchSize, lr, seed);
+  const key = configurationKey(options, train, test, batchSize, lr, seed);
   const checkpointPath = fineTuneCheckpointPath(resolveCacheDir(options.cacheDir), spec.name, key);
   const names = trainableNames(spec);
 
@@ -145,7 +138,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   } else {
     stateDict = decomposedStateDict(spec, options.stateDict, mask);
     adam = createAdamState(new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data])));
-    history = { testAccuracy: [await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress)], batches: [], epochs: [] };
+    history = { testAccuracy: [await test.accuracy(spec, stateDict, norm, onProgress)], batches: [], epochs: [] };
   }
   const resumedEpochs = epochsDone;
   const params = new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
@@ -162,15 +155,22 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       let window = { loss: 0, correct: 0, images: 0, batches: 0 };
       let batch = 0;
       onProgress({ stage, done: 0, total: train.count, unit: "images" });
-      // One batch's pixels and inputs, reused by every step: fresh arrays each step kept the garbage collector busy.
-      const imageBytes = train.height * train.width * train.channels;
-      const pixelBuffer = new Uint8Array(batchSize * imageBytes);
+      // Two batches' pixels (the next one is prepared while this one trains) and one's inputs, reused by every
+      // step: fresh arrays each step kept the garbage collector busy.
+      const imageBytes = train.shape[0] * train.shape[1] * train.shape[2];
+      const pixelBuffers = [new Uint8Array(batchSize * imageBytes), new Uint8Array(batchSize * imageBytes)];
       const inputBuffer = new Float32Array(batchSize * imageBytes);
-      // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
-      for (let start = 0; start + 1 < train.count; start += batchSize) {
+      const batchAt = (start: number, k: number) => {
         const indices = order.subarray(start, Math.min(start + batchSize, train.count));
+        return { indices, pixels: train.batch(indices, augmentSeed, pixelBuffers[k % 2].subarray(0, indices.length * imageBytes)) };
+      };
+      // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
+      let next = train.count > 1 ? batchAt(0, 0) : null;
+      for (let start = 0; start + 1 < train.count; start += batchSize) {
+        const { indices } = next!;
         const count = indices.length;
-        const pixels = augmentedBatch(train, indices, augmentSeed, pixelBuffer.subarray(0, count * imageBytes));
+        const pixels = await next!.pixels;
+        next = start + batchSize + 1 < train.count ? batchAt(start + batchSize, batch + 1) : null;
         const images = normalise({ count, pixels }, norm, inputBuffer.subarray(0, count * imageBytes));
         const labels = Array.from(indices, (i) => train.labels[i]);
         const step = await engine.step(stateDict, images, labels, count);
@@ -186,6 +186,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
         }
         onProgress({ stage, done: start + count, total: train.count, unit: "images" });
         if (options.signal?.aborted) {
+          next?.pixels.catch(() => undefined);
           throw new Error(`fine-tune aborted in epoch ${epoch + 1}; the checkpoint after epoch ${epoch} is kept at ${checkpointPath} and a new call resumes from it`);
         }
       }
@@ -193,11 +194,12 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       const seen = train.count - (train.count % batchSize === 1 ? 1 : 0);
       const seconds = (Date.now() - started) / 1000;
       history.epochs.push({ epoch: epoch + 1, loss: lossSum / seen, trainAccuracy: correctSum / seen, seconds, imagesPerSecond: seen / seconds, engine: engine.name, engineSettings: engine.settings?.() });
-      history.testAccuracy.push(await decomposedTestAccuracy(spec, stateDict, test, norm, onProgress));
+      history.testAccuracy.push(await test.accuracy(spec, stateDict, norm, onProgress));
       await writeTensorFile(checkpointPath, checkpointTensors(stateDict, { [OPTIMISER]: adam }), { key, epochsDone: epoch + 1, adamStep: adam.step, seed, history } satisfies CheckpointMeta);
     }
   } finally {
     engine.dispose();
+    await train.close();
   }
   return { stateDict, history, checkpointPath, resumedEpochs };
 }

@@ -7,12 +7,21 @@ export {
   type FineTuneOptions,
   type FineTuneResult,
   type SavedModelMeta,
-  decomposedTestAccuracy,
   fineTune,
   fineTuneCheckpointPath,
   loadFineTuned,
   saveFineTuned,
 } from "./fine-tune";
+export {
+  type EvaluationImages,
+  type LabelledFiles,
+  type TrainingImages,
+  decomposedTestAccuracy,
+  fileEvaluation,
+  fileTraining,
+  inMemoryEvaluation,
+  inMemoryTraining,
+} from "./images";
 export { FasterChoice, type FasterChoiceOptions } from "./faster-choice";
 export { type HeadRetrainOptions, type HeadRetrainResult, type LabelledFeatures, retrainHead } from "./head";
 export { BN_MOMENTUM, decomposedStateDict, headLayer, headMask, trainableNames, updateRunningStats } from "./params";

@@ -15,8 +15,11 @@ export function hashBytes(hash: ReturnType<typeof createHash>, a: Float32Array |
   hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
-/** sha256 of a JSON description, every tensor of a state dict, and the pixels and labels of image sets. */
-export function runKey(description: unknown, stateDict: StateDict, sets: ImageSet[]): string {
+/** What a run key hashes of a set of images: an in-memory set's pixels and labels, or whatever a source says identifies it. */
+export type KeyedImages = ImageSet | { hashInto(hash: ReturnType<typeof createHash>): void };
+
+/** sha256 of a JSON description, every tensor of a state dict, and the images (see KeyedImages). */
+export function runKey(description: unknown, stateDict: StateDict, sets: KeyedImages[]): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify(description));
   for (const [name, t] of stateDict) {
@@ -24,8 +27,11 @@ export function runKey(description: unknown, stateDict: StateDict, sets: ImageSe
     hashBytes(hash, t.data);
   }
   for (const set of sets) {
-    hashBytes(hash, set.pixels);
-    hashBytes(hash, set.labels);
+    if ("hashInto" in set) set.hashInto(hash);
+    else {
+      hashBytes(hash, set.pixels);
+      hashBytes(hash, set.labels);
+    }
   }
   return hash.digest("hex");
 }

@@ -7,7 +7,7 @@
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "../models/onnx-proto";
 import { ONNX_OPSET } from "../models/onnx-export";
 import { NCHWC_DOMAIN, NCHWC_OPSET } from "../models/nchwc";
-import type { Conv2dLayer, Layer, ModelSpec, TensorName } from "../models/spec";
+import type { Conv2dLayer, Layer, MaxPoolLayer, ModelSpec, TensorName } from "../models/spec";
 import { headBiasName, headWeightName, trainableNames } from "./params";
 
 /** Graph input and output names of the training step; the logits keep the spec's name. */
@@ -288,6 +288,40 @@ function spreadStrided(g: GraphBuilder, dy: string, ho: number, wo: number, s: n
 }
 
 /**
+ * dL/dx of a max pool: each output's gradient goes to the first position of its window (row-major) that holds
+ * the window's maximum, as PyTorch's CPU kernel picks it. For each of the k x k offsets, the inputs at that offset
+ * of every window are compared with the windows' maxima, minus the windows already served by an earlier offset;
+ * the hits times dy are spread back to the input's (padded) grid at that offset and summed.
+ */
+function maxPoolGradient(g: GraphBuilder, l: MaxPoolLayer, dy: string, inShape: Shape, outShape: Shape): string {
+  const [, h, w] = inShape;
+  const [, ho, wo] = outShape;
+  const { kernel: k, stride: s, pad: p } = l;
+  const [hp, wp] = [h + 2 * p, w + 2 * p];
+  const padded = p === 0 ? l.input : g.op("Pad", [l.input, g.ints([0, 0, p, p, 0, 0, p, p]), g.scalar(-Infinity)]);
+  let served: string | undefined;
+  const parts: string[] = [];
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      const atOffset = g.slice(padded, [a, b], [a + s * (ho - 1) + 1, b + s * (wo - 1) + 1], [2, 3], [s, s]);
+      let hit = g.op("Cast", [g.op("Equal", [atOffset, l.output])], { to: OnnxDataType.FLOAT });
+      if (served === undefined) served = hit;
+      else {
+        hit = g.op("Mul", [hit, g.op("Sub", [g.scalar(1), served])]);
+        served = g.op("Add", [served, hit]);
+      }
+      const routed = g.op("Mul", [hit, dy]);
+      const spread = s > 1 ? spreadStrided(g, routed, ho, wo, s) : routed;
+      // The spread grid starts at (a, b) of the padded input; past its end there are only zeros.
+      const placed = g.op("Pad", [spread, g.ints([0, 0, a, b, 0, 0, Math.max(0, hp - a - ho * s), Math.max(0, wp - b - wo * s)])]);
+      parts.push(a + ho * s > hp || b + wo * s > wp ? g.slice(placed, [0, 0], [hp, wp], [2, 3], [1, 1]) : placed);
+    }
+  }
+  const total = g.sum(parts);
+  return p === 0 ? total : g.slice(total, [p, p], [p + h, p + w], [2, 3], [1, 1]);
+}
+
+/**
  * dL/dx of a convolution: the output gradient, spread back to stride 1 by zero insertion, convolved with the
  * kernel flipped in space and with in/out channels swapped. A plain Conv is im2col + GEMM in ONNX Runtime,
  * as cheap as the forward one; ConvTranspose (GEMM + col2im) took 3x the forward convolutions' time.
@@ -426,6 +460,10 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
         g.op("Pad", [strided, g.ints([0, p, 0, 0, 0, p, 0, 0])], undefined, l.output);
         break;
       }
+      case "maxpool":
+        // ONNX's MaxPool never lets a padded position win, as PyTorch's -inf padding.
+        g.op("MaxPool", [l.input], { kernel_shape: [l.kernel, l.kernel], strides: [l.stride, l.stride], pads: [l.pad, l.pad, l.pad, l.pad] }, l.output);
+        break;
       case "globalAvgPool": {
         g.op("Flatten", [g.op("GlobalAveragePool", [l.input])], { axis: 1 }, l.output);
         features = l.output;
@@ -503,6 +541,9 @@ export function exportTrainingGraph(spec: ModelSpec, options: TrainingGraphOptio
         addGrad(l.input, ho * s === h && wo * s === w ? full : g.slice(full, [0, 0], [h, w], [2, 3], [1, 1]));
         break;
       }
+      case "maxpool":
+        addGrad(l.input, maxPoolGradient(g, l, dy, shapeOf(l.input), shapeOf(l.output)));
+        break;
       case "batchnorm": {
         const { centred, invStd, scale, invCount } = bnSaved.get(l) as BnSaved;
         const sumDy = g.channelSum(dy);

@@ -1,5 +1,5 @@
 /**
- * The trainable state of a CIFAR ResNet as plain typed arrays in PyTorch state-dict naming and layout, so the
+ * The trainable state of a ResNet (CIFAR's or torchvision's) as plain typed arrays in PyTorch state-dict naming and layout, so the
  * optimiser, checkpoints and the saved model never depend on which tensor engine computed the gradients.
  */
 import type { IndexSets, LinearLayer } from "../method";
@@ -10,7 +10,7 @@ import type { StateDict } from "../torch";
 export const BN_MOMENTUM = 0.1;
 
 /** The layer types the training steps (ONNX graph and TF.js) differentiate. */
-const TRAINABLE_OPS = new Set(["conv2d", "batchnorm", "relu", "add", "shortcutA", "globalAvgPool", "linear"]);
+const TRAINABLE_OPS = new Set(["conv2d", "batchnorm", "relu", "add", "shortcutA", "maxpool", "globalAvgPool", "linear"]);
 
 /** Refuses a model whose layers the training steps cannot differentiate, naming the first such layer. */
 export function checkTrainable(spec: ModelSpec): void {

@@ -127,6 +127,13 @@ export function tfjsTrainStep(
           case "shortcutA":
             live.set(layer.output, shortcutA(read(layer.input) as tf.Tensor4D, layer.stride, layer.padChannelsEachSide));
             break;
+          case "maxpool": {
+            // Padded with -inf, as PyTorch does: a padded position never wins.
+            const q = layer.pad;
+            const padded = q === 0 ? read(layer.input) : tf.pad(read(layer.input) as tf.Tensor4D, [[0, 0], [q, q], [q, q], [0, 0]], -Infinity);
+            live.set(layer.output, tf.maxPool(padded as tf.Tensor4D, layer.kernel, layer.stride, "valid"));
+            break;
+          }
           case "globalAvgPool": {
             const pooled = tf.mean(read(layer.input), [1, 2]);
             live.set(layer.output, gateT === undefined ? pooled : tf.mul(pooled, gateT));

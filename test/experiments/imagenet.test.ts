@@ -7,7 +7,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { imagenetFamilyTable, imagenetSource, rAgainstLayersChart, runImageNetFamilies } from "../../src/experiments";
+import { decomposeImageNet, imagenetFamilyTable, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
+import { decodeImage } from "../../src/data/decode";
+import { preprocessImage } from "../../src/data/preprocess";
+import { augmentationFor, padCropFlip } from "../../src/data/transforms";
+import { fileTraining } from "../../src/training";
 import { readPass } from "../../src/features/imagenet";
 import { accuracy, predictFromLogits } from "../../src/method";
 import { makeTree } from "../data/synthetic-imagenet";
@@ -81,4 +85,51 @@ describe("runImageNetFamilies on a synthetic tree", () => {
     const chart = rAgainstLayersChart([r18, b0], [], 5, "Fig. 4") as { data: { values: unknown[] } };
     expect(chart.data.values).toEqual([{ family: "ResNet (torchvision), k = 50", model: "resnet18", layers: 21, r_A: r18.accuracyRatio }]);
   }, 180_000);
+});
+
+describe("the ResNet retraining on ImageNet files", () => {
+  it("streams augmented batches from the files, the same pixels whatever the batch", async () => {
+    const list = imagenetSource({ DECOMP_IMAGENET: tree }).available ? (imagenetSource({ DECOMP_IMAGENET: tree }) as { tree: { splits: { train?: { files: string[]; labels: Uint16Array } } } }).tree.splits.train! : null;
+    const recipe = { kind: "squash", size: 40, interpolation: "bilinear" } as const;
+    const train = fileTraining(list!, recipe, { workers: 2 });
+    try {
+      const bytes = 40 * 40 * 3;
+      const all = await train.batch(Uint32Array.of(5, 0, 3), 9, new Uint8Array(3 * bytes));
+      const one = await train.batch(Uint32Array.of(3), 9, new Uint8Array(bytes));
+      expect(Buffer.compare(Buffer.from(one), Buffer.from(all.subarray(2 * bytes)))).toBe(0);
+      const img = await decodeImage(list!.files[3]);
+      const expected = new Uint8Array(bytes);
+      padCropFlip(preprocessImage(img.pixels, img.height, img.width, recipe), expected, { height: 40, width: 40, channels: 3 }, 4, augmentationFor(9, 3));
+      expect(Buffer.compare(Buffer.from(one), Buffer.from(expected))).toBe(0);
+      const otherSeed = await train.batch(Uint32Array.of(3), 10, new Uint8Array(bytes));
+      expect(Buffer.compare(Buffer.from(otherSeed), Buffer.from(one))).not.toBe(0);
+    } finally {
+      await train.close();
+    }
+    expect(spreadSubset({ files: ["a", "b", "c", "d", "e"], labels: Uint16Array.of(0, 0, 1, 1, 2) }, 3)).toEqual({ files: ["a", "c", "e"], labels: Uint16Array.of(0, 1, 2) });
+  });
+
+  it("fine-tunes with the decomposed head from A_d, and resumes for more epochs", async () => {
+    const source = imagenetSource({ DECOMP_IMAGENET: tree, DECOMP_IMAGENET_WEIGHTS: weightsDir });
+    const cacheDir = path.join(scratch, "cache-retrain");
+    const opts = { model: "resnet18", epochs: 1, batchSize: 4, lr: 1e-4, cacheDir };
+    const first = await tryRetrainImageNet(source, opts);
+    const r = first.retraining!;
+    expect(first.reason).toBeNull();
+    expect([r.model, r.k, r.trainImages, r.result.resumedEpochs, r.result.history.epochs.length]).toEqual(["resnet18", 50, 16, 0, 1]);
+    // Before training, the network with its masked head scores what the decomposed layer scored on the cached features.
+    expect(r.result.history.testAccuracy[0]).toBe(r.decomposedAccuracy);
+    const d = await decomposeImageNet({ model: "resnet18", root: tree, weights: path.join(weightsDir, "resnet18.pth"), preprocessing: "paper", k1: 50, k2: 50, cacheDir });
+    expect(r.decomposedAccuracy).toBe(d.decomposedAccuracy);
+    // The saved head is zero (either sign) outside S_y.
+    const w = r.result.stateDict.get("fc.weight")!.data;
+    const outside = d.sets.flatMap((set, y) => Array.from({ length: 512 }, (_, j) => (set.includes(j) ? 0 : Math.abs(w[y * 512 + j]))));
+    expect(Math.max(...outside)).toBe(0);
+    const more = (await tryRetrainImageNet(source, { ...opts, epochs: 2 })).retraining!;
+    expect([more.result.resumedEpochs, more.result.history.epochs.length, more.result.history.testAccuracy.length]).toEqual([1, 2, 3]);
+    expect(more.result.history.testAccuracy.slice(0, 2)).toEqual(r.result.history.testAccuracy);
+    const missing = await tryRetrainImageNet(imagenetSource({}));
+    expect(missing.retraining).toBeNull();
+    expect(missing.reason).toMatch(/^DECOMP_IMAGENET is not set/);
+  }, 600_000);
 });

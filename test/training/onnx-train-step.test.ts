@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
 import { mulberry32 } from "../../src/data";
+import { torchvisionResNetSpec } from "../../src/models/families/torchvision-resnet";
 import { cifarResNetSpec } from "../../src/models/spec";
 import type { StateDict } from "../../src/torch";
 import { decomposedStateDict, fineTune, headMask, registerTrainingKernels, tfjsTrainStep, trainableNames, trainEngineFromEnv } from "../../src/training";
@@ -60,6 +61,26 @@ describe("the ONNX Runtime training step", () => {
     // The stride-2 stages see a quarter of the positions, so their counts differ from the first stage's.
     expect(ours.batchStats.get("bn1")!.count).toBe(6 * 32 * 32);
     expect(ours.batchStats.get("layer3.0.bn1")!.count).toBe(6 * 8 * 8);
+  });
+
+  // torchvision's layout: 7x7 stride-2 stem, 3x3 stride-2 max pool, 1x1 downsamples, bottlenecks or basic blocks.
+  it.each(["bottleneck", "basic"] as const)("trains a reduced torchvision ResNet (%s blocks) as the TF.js step does", async (block) => {
+    const tv = torchvisionResNetSpec({ name: `tiny-${block}`, block, blocks: [1, 1, 1, 1], stem: 8, planes: [4, 8, 8, 16], classes: 10, inputSize: 32 });
+    expect(tv.layers.some((l) => l.op === "maxpool")).toBe(true);
+    const tvMask = headMask(Array.from({ length: 10 }, (_, y) => [y, (y * 5 + 3) % tv.featureWidth]), 10, tv.featureWidth);
+    const sd = decomposedStateDict(tv, randomStateDict(tv, 4), tvMask);
+    const { images, labels } = batch(5, 6);
+    const engine = await createOnnxTrainEngine(tv, tvMask);
+    const ours = await engine.step(sd, images, labels, 5);
+    engine.dispose();
+    const reference = tfjsTrainStep(tv, sd, tvMask, images, labels, 5);
+    expect(ours.loss).toBeCloseTo(reference.loss, 5);
+    for (const [name, g] of reference.grads) {
+      const scale = maxAbs(g);
+      expect({ name, moves: scale > 0 }).toEqual({ name, moves: true });
+      expect({ name, ok: maxAbsDiff(ours.grads.get(name)!, g) / scale < 1e-4 }).toEqual({ name, ok: true });
+    }
+    expect(ours.batchStats.get("bn1")!.count).toBe(5 * 16 * 16);
   });
 
   it("returns gradients that later steps leave alone (they are not views of the runtime's memory)", async () => {

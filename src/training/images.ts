@@ -1,0 +1,117 @@
+/**
+ * Where fine-tuning reads its images: the in-memory CIFAR sets (pad-crop-flip augmentation, as before) or image
+ * files (an ImageNet split) decoded, preprocessed, cropped and flipped on worker threads. Either way an image's
+ * augmentation depends only on (seed, its index), so a resumed or re-batched run sees the same pixels.
+ */
+import type { Hash } from "node:crypto";
+import { augmentationFor, type ImageSet } from "../data";
+import { ImagePool } from "../data/image-pool";
+import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
+import { extractFiles } from "../features/imagenet";
+import { accuracy, predictFromLogits } from "../method";
+import { createEngine, type EngineChoice } from "../models/engines";
+import type { ModelSpec } from "../models/spec";
+import type { Progress } from "../progress";
+import type { StateDict } from "../torch";
+import { extractWithWeights } from "../features/extract";
+import { augmentedBatch, hashBytes } from "./loop";
+
+export interface TrainingImages {
+  readonly count: number;
+  readonly labels: ArrayLike<number>;
+  /** Height, width, channels of every (augmented) image. */
+  readonly shape: [number, number, number];
+  /** Feeds what identifies the images, their labels and their preprocessing into a run's checkpoint key. */
+  hashInto(hash: Hash): void;
+  /** The augmented images at `indices`, written into `out` (indices.length images). */
+  batch(indices: Uint32Array, seed: number, out: Uint8Array): Promise<Uint8Array>;
+  /** Releases worker threads; a later batch starts them again. */
+  close(): Promise<void>;
+}
+
+export interface EvaluationImages {
+  readonly count: number;
+  hashInto(hash: Hash): void;
+  /** Top-1 accuracy of the weights (BatchNorm in eval mode; the head as it is in the state dict). */
+  accuracy(spec: ModelSpec, stateDict: StateDict, norm: string, onProgress?: Progress): Promise<number>;
+}
+
+/**
+ * Eval-mode (running statistics) test accuracy of a state dict whose head is already masked, on the inference
+ * engine createEngine picks (DECOMP_ENGINE): it runs before training and after every epoch, so on TF.js WASM
+ * it would cost more than a minute per epoch.
+ */
+export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
+  const { logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
+  return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
+}
+
+const hashSet = (set: ImageSet) => (hash: Hash) => {
+  hashBytes(hash, set.pixels);
+  hashBytes(hash, set.labels);
+};
+
+export function inMemoryTraining(set: ImageSet): TrainingImages {
+  return {
+    count: set.count, labels: set.labels, shape: [set.height, set.width, set.channels], hashInto: hashSet(set),
+    batch: async (indices, seed, out) => augmentedBatch(set, indices, seed, out),
+    close: async () => {},
+  };
+}
+
+export function inMemoryEvaluation(set: ImageSet): EvaluationImages {
+  return { count: set.count, hashInto: hashSet(set), accuracy: (spec, sd, norm, onProgress) => decomposedTestAccuracy(spec, sd, set, norm, onProgress) };
+}
+
+/** A list of image files with their labels (an ImageList of src/data/imagenet, or part of one). */
+export interface LabelledFiles {
+  files: readonly string[];
+  labels: ArrayLike<number>;
+}
+
+function hashFiles(list: LabelledFiles, recipe: Recipe) {
+  return (hash: Hash) => {
+    hash.update(recipeId(recipe));
+    list.files.forEach((f, i) => hash.update(`${f}\t${list.labels[i]}\n`));
+  };
+}
+
+function squareSide(recipe: Recipe): number {
+  if (recipe.kind === "native") throw new Error("image files need a resize-and-crop or squash recipe, which gives every image one size");
+  return recipeOutputSide(recipe, 1, 1);
+}
+
+/** Image files through the recipe, then the CIFAR-style crop (4 zero pixels on every side) and flip, on worker threads. */
+export function fileTraining(list: LabelledFiles, recipe: Recipe, opts: { workers?: number } = {}): TrainingImages {
+  const side = squareSide(recipe);
+  let pool: ImagePool | null = null;
+  return {
+    count: list.files.length, labels: list.labels, shape: [side, side, 3], hashInto: hashFiles(list, recipe),
+    batch: (indices, seed, out) => {
+      pool ??= new ImagePool(recipe, opts.workers);
+      const files = Array.from(indices, (i) => list.files[i]);
+      return pool.batch(files, side * side * 3, Array.from(indices, (i) => augmentationFor(seed, i)), out);
+    },
+    close: async () => {
+      await pool?.close();
+      pool = null;
+    },
+  };
+}
+
+/** Image files through the recipe (no augmentation), scored on a forward engine built from the weights. */
+export function fileEvaluation(list: LabelledFiles, recipe: Recipe, opts: { engine?: EngineChoice; batchSize?: number } = {}): EvaluationImages {
+  squareSide(recipe);
+  return {
+    count: list.files.length, hashInto: hashFiles(list, recipe),
+    accuracy: async (spec, stateDict, norm, onProgress) => {
+      const engine = await createEngine(spec, stateDict, opts.engine);
+      try {
+        const r = await extractFiles(engine, { files: [...list.files], labels: Uint16Array.from(list.labels) }, { recipe, norm, batchSize: opts.batchSize, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
+        return accuracy(predictFromLogits(r.logits!, r.count, r.classes), Int32Array.from(r.labels));
+      } finally {
+        engine.dispose();
+      }
+    },
+  };
+}
