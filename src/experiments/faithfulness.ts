@@ -5,7 +5,6 @@
  * perturbed image evaluated in batches on the inference engine.
  */
 import { getNormalisation, type ImageBatch, normalise } from "../data";
-import { IMAGE_BYTES } from "../data/image-set";
 import { deriveSeed } from "../data/prng";
 import {
   type ActivationMaps,
@@ -121,8 +120,9 @@ export async function faithfulnessCurves(opts: FaithfulnessOptions): Promise<Fai
   const points = steps + 1;
   const curves = Object.fromEntries(MAP_NAMES.map((m) => [m, { deletion: new Float32Array(count * points), insertion: new Float32Array(count * points) }])) as FaithfulnessCurves["curves"];
   const classes = engine.spec.classes;
-  const buffer = new Uint8Array(batchSize * IMAGE_BYTES);
-  const inputs = new Float32Array(batchSize * IMAGE_BYTES);
+  const bytes = pixels * 3;
+  const buffer = new Uint8Array(batchSize * bytes);
+  const inputs = new Float32Array(batchSize * bytes);
   // Where each probability of the pending batch goes: one or more (curve, position) slots.
   let pending: { target: number; slots: [Float32Array, number][] }[] = [];
   const forwardsPerImage = 2 + MAP_NAMES.length * KINDS.length * (steps - 1);
@@ -134,8 +134,8 @@ export async function faithfulnessCurves(opts: FaithfulnessOptions): Promise<Fai
   const flush = async () => {
     const n = pending.length;
     if (n === 0) return;
-    const batch = { count: n, pixels: buffer.subarray(0, n * IMAGE_BYTES) };
-    const { logits } = await engine.forward(normalise(batch, opts.norm, inputs.subarray(0, n * IMAGE_BYTES)), n);
+    const batch = { count: n, pixels: buffer.subarray(0, n * bytes) };
+    const { logits } = await engine.forward(normalise(batch, opts.norm, inputs.subarray(0, n * bytes)), n);
     pending.forEach((job, i) => {
       const p = softmaxAt(logits, i * classes, classes, job.target);
       for (const [curve, at] of job.slots) curve[at] = p;
@@ -145,13 +145,13 @@ export async function faithfulnessCurves(opts: FaithfulnessOptions): Promise<Fai
     onProgress({ stage, done, total, unit: "images" });
   };
   const add = async (target: number, slots: [Float32Array, number][], fill: (out: Uint8Array) => void) => {
-    fill(buffer.subarray(pending.length * IMAGE_BYTES, (pending.length + 1) * IMAGE_BYTES));
+    fill(buffer.subarray(pending.length * bytes, (pending.length + 1) * bytes));
     pending.push({ target, slots });
     if (pending.length === batchSize) await flush();
   };
 
   for (let n = 0; n < count; n++) {
-    const image = images.pixels.subarray(n * IMAGE_BYTES, (n + 1) * IMAGE_BYTES);
+    const image = images.pixels.subarray(n * bytes, (n + 1) * bytes);
     const blurred = gaussianBlur(image, width, height, sigma);
     const target = targets[n];
     const row = n * points;

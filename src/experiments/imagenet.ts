@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { ArtifactUnavailableError } from "../artifacts";
 import { type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, preparePass, runImageNetPass } from "../features/imagenet-pass";
-import { evaluateDecomposed, type IndexSets, influentialFromRanks, type LinearLayer, validateK } from "../method";
+import { evaluateDecomposed, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
 import type { Pretrained } from "../models/pretrained";
 import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
@@ -93,6 +93,8 @@ export interface ImageNetDecomposition {
   featureWidth: number;
   trainImages: number;
   sets: IndexSets;
+  /** Algorithm 1's histograms and sets (the non-influential channels of notebook 05 come from the histograms). */
+  influence: InfluentialSets;
   fullAccuracy: number;
   decomposedAccuracy: number;
   accuracyRatio: number;
@@ -139,7 +141,7 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   const ev = evaluateDecomposed(test.features, test.labels, layer, influence.sets);
   return {
     model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
-    sets: influence.sets, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
+    sets: influence.sets, influence, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
     test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend }, pretrained: val.pretrained,
   };
 }

@@ -17,3 +17,4 @@ export * from "./csg";
 export * from "./csg-report";
 export * from "./imagenet";
 export * from "./imagenet-report";
+export * from "./imagenet-visualization";

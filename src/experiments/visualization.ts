@@ -8,7 +8,7 @@ import { type ImageBatch, type ImageSet, normalise } from "../data";
 import { IMAGE_BYTES } from "../data/image-set";
 import { deriveSeed, mulberry32, randomInt } from "../data/prng";
 import { type ActivationMaps, type FeatureMatrix, type IndexSets, type InfluentialSets, type Labels, rankByCount } from "../method";
-import { loadPretrained } from "../models/pretrained";
+import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { pooledMapsName } from "../models/spec";
 import { createTfjsEngine } from "../models/tfjs-resnet";
 import { type Progress, silentProgress } from "../progress";
@@ -102,6 +102,8 @@ export interface LastBlockMapsOptions {
   model: string;
   /** Other weights for the same architecture (e.g. a fine-tuned state dict); default the pretrained ones. */
   stateDict?: StateDict;
+  /** The model already loaded (e.g. with a user's weights); default the registry's pretrained one. */
+  pretrained?: Pretrained;
   /** Input normalisation, the same as the features' (e.g. DEFAULT_SETUP.norm). */
   norm: string;
   batchSize?: number;
@@ -109,13 +111,16 @@ export interface LastBlockMapsOptions {
 }
 
 /**
- * The last block's maps (the global average pool's input) of a batch of images, from the pretrained model on
- * the TF.js executor.
+ * The last block's maps (the global average pool's input) of a batch of images at the model's input size
+ * (CIFAR's 32 x 32, or a torchvision model's crop), from the pretrained model on the TF.js executor.
  */
 export async function lastBlockMaps(images: ImageBatch, opts: LastBlockMapsOptions): Promise<ActivationMaps> {
   const onProgress = opts.onProgress ?? silentProgress;
   const batchSize = opts.batchSize ?? 64;
-  const pretrained = await loadPretrained(opts.model, { onProgress });
+  const pretrained = opts.pretrained ?? (await loadPretrained(opts.model, { onProgress }));
+  const [h, w, c] = pretrained.spec.inputShape;
+  const bytes = h * w * c;
+  if (images.pixels.length !== images.count * bytes) throw new Error(`${opts.model} takes ${h} x ${w} x ${c} images; the batch holds ${images.pixels.length} bytes for ${images.count} images`);
   await initBackend();
   const engine = createTfjsEngine(pretrained.spec, opts.stateDict ?? pretrained.stateDict);
   const tensor = pooledMapsName(pretrained.spec);
@@ -126,7 +131,7 @@ export async function lastBlockMaps(images: ImageBatch, opts: LastBlockMapsOptio
     onProgress({ stage, done: 0, total: images.count, unit: "images" });
     for (let start = 0; start < images.count; start += batchSize) {
       const end = Math.min(start + batchSize, images.count);
-      const batch = { count: end - start, pixels: images.pixels.subarray(start * IMAGE_BYTES, end * IMAGE_BYTES) };
+      const batch = { count: end - start, pixels: images.pixels.subarray(start * bytes, end * bytes) };
       const out = (await engine.forwardNamed(normalise(batch, opts.norm), batch.count, [tensor])).get(tensor)!;
       parts.push(out.data);
       shape = out.shape;

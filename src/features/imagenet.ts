@@ -104,7 +104,7 @@ export function shardRange(count: number, index: number, shards: number, batchSi
 }
 
 /** Identifies the images of a pass: their paths and labels (a changed or relabelled tree never reuses a result). */
-export function listFingerprint(list: Pick<ImageList, "files" | "labels">): string {
+export function listFingerprint(list: { files: readonly string[]; labels: ArrayLike<number> }): string {
   const hash = createHash("sha256");
   list.files.forEach((f, i) => hash.update(`${f}\t${list.labels[i]}\n`));
   return hash.digest("hex");

@@ -7,7 +7,7 @@ import type { Hash } from "node:crypto";
 import { augmentationFor, type ImageSet } from "../data";
 import { ImagePool } from "../data/image-pool";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
-import { extractFiles } from "../features/imagenet";
+import { extractFiles, listFingerprint } from "../features/imagenet";
 import { accuracy, predictFromLogits } from "../method";
 import { createEngine, type EngineChoice } from "../models/engines";
 import type { ModelSpec } from "../models/spec";
@@ -72,7 +72,7 @@ export interface LabelledFiles {
 function hashFiles(list: LabelledFiles, recipe: Recipe) {
   return (hash: Hash) => {
     hash.update(recipeId(recipe));
-    list.files.forEach((f, i) => hash.update(`${f}\t${list.labels[i]}\n`));
+    hash.update(listFingerprint(list));
   };
 }
 

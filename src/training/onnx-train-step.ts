@@ -1,8 +1,9 @@
-/** The training step on ONNX Runtime's native CPU provider, running the graph generated from the ModelSpec. */
+/** The training step on ONNX Runtime (its CPU provider, or CUDA where installed), running the graph generated from the ModelSpec. */
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { predictFromLogits } from "../method";
 import { nchwcBlockSize } from "../models/nchwc";
+import { providerFromEnv, type ProviderChoice, providerPlan } from "../models/execution-provider";
 import { ONNX_BACKEND, sessionOptions } from "../models/onnx-engine";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
@@ -19,13 +20,15 @@ export interface OnnxTrainOptions {
   nchwc?: boolean;
   /**
    * Whether ONNX Runtime's idle intra-op threads busy-wait for the next operator during a step. "auto" (the
-   * default) opens the graph twice, with and without, and runs each step on whichever FasterChoice finds
+   * default for models whose activations stay small, see AUTO_SPINNING_MAX_BYTES; else false) opens the graph twice, with and without, and runs each step on whichever FasterChoice finds
    * faster: on this 2-core machine spinning took a quiet step from 164 to 151-157 ms, but from 264 to 392 ms
    * with one other busy process on the cores.
    */
   spinning?: boolean | "auto";
   /** Build the CSG path's graph: gate rows in, their gradient out (see TrainingGraphOptions.gated). */
   gated?: boolean;
+  /** Execution provider (default DECOMP_EP: CUDA where installed, else the CPU). */
+  provider?: ProviderChoice;
 }
 
 /** One opened copy of the training graph and whether its threads spin. */
@@ -35,7 +38,6 @@ interface TrainSession {
 }
 
 class OnnxTrainEngine implements TrainEngine {
-  readonly name = ONNX_BACKEND;
   private sessions: TrainSession[] | null;
   private readonly choice: FasterChoice;
   private readonly names: string[];
@@ -45,7 +47,7 @@ class OnnxTrainEngine implements TrainEngine {
   /** FasterChoice's step counts at the previous settings() call. */
   private reported: number[];
 
-  constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array, private readonly gated: boolean) {
+  constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array, private readonly gated: boolean, readonly name: string) {
     this.sessions = sessions;
     this.choice = new FasterChoice(sessions.length);
     this.reported = this.choice.counts();
@@ -116,15 +118,48 @@ class OnnxTrainEngine implements TrainEngine {
   }
 }
 
-/** Generate the training graph of `spec` and open it in an ONNX Runtime CPU session; `mask` is the head mask. */
+/**
+ * "auto" spinning opens the graph twice, and each session keeps its own memory arena: cheap for the CIFAR
+ * ResNets (activations of 2.5 MiB per image for ResNet20, 7.1 for ResNet56), but ResNet50 at 224 x 224 (144 MiB
+ * per image) held 12 GB for a batch of 41 in one session, and a second one ran a 24 GB machine out of memory.
+ * Above this size, one session without spinning.
+ */
+const AUTO_SPINNING_MAX_BYTES = 16 << 20;
+
+/** float32 bytes of every activation of one image (the input included). */
+function activationBytesPerImage(spec: ModelSpec): number {
+  let values = 0;
+  for (const [c, h, w] of activationShapes(spec).values()) values += c * h * w;
+  return 4 * values;
+}
+
+/**
+ * Generate the training graph of `spec` and open it in an ONNX Runtime session on the provider DECOMP_EP (or
+ * `options.provider`) picks, as the inference engine does: CUDA where its library is installed (plain
+ * convolutions: the NCHWc kernels are the CPU provider's), else the CPU; `mask` is the head mask.
+ */
 export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array, options: OnnxTrainOptions = {}): Promise<TrainEngine> {
-  const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
   const gated = options.gated ?? false;
-  const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
   const threads = options.intraOpThreads ?? availableParallelism();
-  const spinning = options.spinning ?? "auto";
-  const modes = spinning === "auto" ? [false, true] : [spinning];
-  const sessions: TrainSession[] = [];
-  for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
-  return new OnnxTrainEngine(spec, sessions, mask, gated);
+  const { providers } = providerPlan(options.provider ?? providerFromEnv());
+  let failure = "";
+  for (const provider of providers) {
+    try {
+      if (provider === "cuda") {
+        const bytes = exportTrainingGraph(spec, { nchwcBlock: null, gated });
+        const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, false, "cuda"));
+        return new OnnxTrainEngine(spec, [{ session, spinning: false }], mask, gated, "onnxruntime-node/cuda");
+      }
+      const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
+      const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
+      const spinning = options.spinning ?? (activationBytesPerImage(spec) <= AUTO_SPINNING_MAX_BYTES ? "auto" : false);
+      const modes = spinning === "auto" ? [false, true] : [spinning];
+      const sessions: TrainSession[] = [];
+      for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
+      return new OnnxTrainEngine(spec, sessions, mask, gated, ONNX_BACKEND);
+    } catch (err) {
+      failure = `ONNX Runtime could not open ${spec.name}'s training graph on ${provider}: ${(err as Error).message}`;
+    }
+  }
+  throw new Error(failure);
 }

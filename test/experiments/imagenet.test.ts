@@ -7,13 +7,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decomposeImageNet, imagenetFamilyTable, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
+import { decomposeImageNet, imagenetFamilyTable, overlayFigure, OVERLAY_COLUMNS, tryVisualizeImageNet, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
 import { decodeImage } from "../../src/data/decode";
 import { preprocessImage } from "../../src/data/preprocess";
 import { augmentationFor, padCropFlip } from "../../src/data/transforms";
 import { fileTraining } from "../../src/training";
 import { readPass } from "../../src/features/imagenet";
-import { accuracy, predictFromLogits } from "../../src/method";
+import { accuracy, fullLogits, predictFromLogits, softmaxAt } from "../../src/method";
 import { makeTree } from "../data/synthetic-imagenet";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-imagenet-study-"));
@@ -132,4 +132,33 @@ describe("the ResNet retraining on ImageNet files", () => {
     expect(missing.retraining).toBeNull();
     expect(missing.reason).toMatch(/^DECOMP_IMAGENET is not set/);
   }, 600_000);
+});
+
+describe("Table 7 on ImageNet files", () => {
+  it("overlays correctly classified validation images and runs the curves from the cached decomposition", async () => {
+    const source = imagenetSource({ DECOMP_IMAGENET: tree, DECOMP_IMAGENET_WEIGHTS: weightsDir });
+    const cacheDir = path.join(scratch, "cache-vis");
+    const got = await tryVisualizeImageNet(source, { model: "resnet18", overlayImages: 2, faithfulnessImages: 3, steps: 4, cacheDir });
+    const v = got.visualization!;
+    expect([v.model, v.k, v.size, v.maps.height, v.maps.width, v.maps.channels]).toEqual(["resnet18", 50, [224, 224], 7, 7, 512]);
+    const d = await decomposeImageNet({ model: "resnet18", root: tree, weights: path.join(weightsDir, "resnet18.pth"), preprocessing: "paper", k1: 50, k2: 50, cacheDir });
+    const logits = fullLogits(d.test.features, d.layer);
+    const predictions = predictFromLogits(logits, d.test.features.rows, 3);
+    const correct = new Set(Array.from(predictions).flatMap((p, i) => (p === d.test.labels[i] ? [d.test.labels[i]] : [])));
+    expect(v.overlayRows.length).toBe(Math.min(2, correct.size));
+    for (const r of v.overlayRows) {
+      expect(predictions[r.testIndex]).toBe(d.test.labels[r.testIndex]);
+      expect(r.maps.map((m) => m.length)).toEqual([224 * 224, 224 * 224, 224 * 224]);
+      for (const m of r.maps) expect(Math.min(...m) >= 0 && Math.max(...m) <= 1).toBe(true);
+    }
+    // The TF.js maps pool to the features the ONNX pass cached.
+    expect(v.poolingGap).toBeLessThan(1e-3);
+    if (v.overlayRows.length > 0) expect(overlayFigure(v.overlayRows, OVERLAY_COLUMNS, v.size, 0.5, "c")["text/html"]).toContain("decomp-overlays");
+    // Each curve starts (deletion) at the probability of the unperturbed image: the cached logits' softmax.
+    expect(v.curves.images).toBe(3);
+    v.curveImages.forEach((i, n) => {
+      const p = softmaxAt(logits, i * 3, 3, d.test.labels[i]);
+      for (const map of ["influential", "CAM"] as const) expect(Math.abs(v.curves.curves[map].deletion[n * 5] - p)).toBeLessThan(1e-4);
+    });
+  }, 300_000);
 });

@@ -83,6 +83,14 @@ describe("the ONNX Runtime training step", () => {
     expect(ours.batchStats.get("bn1")!.count).toBe(5 * 16 * 16);
   });
 
+  it("asks for the provider DECOMP_EP names, as the inference engine does", async () => {
+    // This machine has no CUDA provider library: cuda fails naming it, auto falls back to the CPU.
+    await expect(createOnnxTrainEngine(spec, mask, { provider: "cuda" })).rejects.toThrow(/DECOMP_EP=cuda, but ONNX Runtime's CUDA provider is not installed/);
+    const engine = await createOnnxTrainEngine(spec, mask, { provider: "auto" });
+    expect(engine.name).toBe("onnxruntime-node/cpu");
+    engine.dispose();
+  });
+
   it("returns gradients that later steps leave alone (they are not views of the runtime's memory)", async () => {
     const sd = decomposedStateDict(spec, randomStateDict(spec, 2), mask);
     const engine = await createOnnxTrainEngine(spec, mask);
