@@ -55,6 +55,8 @@ describe("decomp on an ImageNet-layout tree", () => {
       for (let i = 0; i < 4; i++) {
         const shard = await cli(sharded, "extract", ...common, "--split", split, "--shard", `${i}/4`);
         expect(shard.reused).toBe(false);
+        // The process's high-water mark (here jest's, which runs the CLI in-process), for sizing cluster jobs.
+        expect(shard.peakRssMiB).toBeGreaterThan(100);
       }
       const merged = await cli(sharded, "merge", ...common, "--split", split, "--shards", "4");
       expect(merged.images).toBe(split === "train" ? 81 : 20);

@@ -51,8 +51,10 @@ export const extractCommand: Command = {
     const pass = await runImageNetPass({ ...passOptions(values, choice, splitOption(values)), shard });
     const d = describe(pass);
     const part = shard === undefined ? "" : ` shard ${shard.index}/${shard.count} (images ${d.range.start}..${d.range.end})`;
-    ctx.log(`${choice.model} ${pass.key.split}${part}: ${d.images} images, ${d.kind} -> ${pass.file}${pass.reused ? " (already there)" : ""}`);
-    return { model: choice.model, split: pass.key.split, shard: shard ?? null, ...d };
+    // What a cluster job asks for: the process's peak memory (ru_maxrss, KiB) over the whole pass.
+    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+    ctx.log(`${choice.model} ${pass.key.split}${part}: ${d.images} images, ${d.kind} -> ${pass.file}${pass.reused ? " (already there)" : ""}; peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+    return { model: choice.model, split: pass.key.split, shard: shard ?? null, ...d, peakRssMiB };
   },
 };
 
