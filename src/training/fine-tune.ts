@@ -1,8 +1,9 @@
 /**
  * Retraining after decomposition (the paper's retraining section): fine-tune every parameter of the network
  * with the decomposed head (a masked final layer), BatchNorm in training mode, Adam and cross-entropy on
- * augmented, shuffled batches (in-memory CIFAR images or image files, see images.ts). A checkpoint is written atomically after each epoch and picked up again
- * by a later call with the same configuration, so an interrupted run resumes where its last epoch ended.
+ * augmented, shuffled batches (in-memory CIFAR images or image files, see images.ts). A checkpoint is written
+ * atomically after each epoch and picked up again by a later call with the same configuration, so an interrupted
+ * run resumes where its last epoch ended.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -162,7 +163,10 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       const inputBuffer = new Float32Array(batchSize * imageBytes);
       const batchAt = (start: number, k: number) => {
         const indices = order.subarray(start, Math.min(start + batchSize, train.count));
-        return { indices, pixels: train.batch(indices, augmentSeed, pixelBuffers[k % 2].subarray(0, indices.length * imageBytes)) };
+        const pixels = train.batch(indices, augmentSeed, pixelBuffers[k % 2].subarray(0, indices.length * imageBytes));
+        // A batch still being prepared when a step fails is abandoned: its rejection must not go unhandled.
+        pixels.catch(() => undefined);
+        return { indices, pixels };
       };
       // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
       let next = train.count > 1 ? batchAt(0, 0) : null;
@@ -186,7 +190,6 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
         }
         onProgress({ stage, done: start + count, total: train.count, unit: "images" });
         if (options.signal?.aborted) {
-          next?.pixels.catch(() => undefined);
           throw new Error(`fine-tune aborted in epoch ${epoch + 1}; the checkpoint after epoch ${epoch} is kept at ${checkpointPath} and a new call resumes from it`);
         }
       }
