@@ -1,16 +1,23 @@
 /**
  * ILSVRC-2012 on disk, in the layouts users have: `train/<wnid>/*.JPEG`; `val/` sorted into the same class
  * folders, or flat with Kaggle's `LOC_val_solution.csv` (ImageId, then a prediction string whose first word is
- * the wnid) beside `val/` or in the root. Class indices follow torchvision's ImageFolder: the wnids sorted, and
+ * the wnid) beside `val/` or in the root, or flat with the official devkit (`ILSVRC2012_devkit_t12/`, or its
+ * .tar.gz, in the root or beside it: the ground truth lists each image's ILSVRC2012_ID, and `meta.mat` maps
+ * those IDs, which do not follow the wnids' order, to wnids). Class indices follow torchvision's ImageFolder: the wnids sorted, and
  * within a class the files found by a sorted walk of its folder (subfolders included), with ImageFolder's image
  * extensions in any letter case. Only names are read here: a layout problem fails before any image is decoded.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { type MatStruct, readMat } from "./matlab";
+import { entryByBasename, readTar } from "./tar";
 
 /** torchvision.datasets.folder.IMG_EXTENSIONS. */
 const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"];
 const SOLUTION_CSV = "LOC_val_solution.csv";
+const DEVKIT = "ILSVRC2012_devkit_t12";
+const GROUND_TRUTH = "ILSVRC2012_validation_ground_truth.txt";
 const WNID = /^n\d{8}$/;
 
 export type ImageNetSplit = "train" | "val";
@@ -89,6 +96,60 @@ function fromSolution(dir: string, csv: string, classes: string[] | null): { lis
   return { list: { files, labels: Uint16Array.from(labels), labelSource: csv }, classes: known };
 }
 
+interface Devkit {
+  meta: Uint8Array;
+  truth: string;
+  /** The folder or archive it came from, for reports and errors. */
+  source: string;
+}
+
+/** The devkit's meta.mat and ground truth, from its extracted folder or its .tar.gz, in `dirs` (in order). */
+function findDevkit(dirs: string[]): Devkit | null {
+  for (const dir of dirs) {
+    const data = path.join(dir, DEVKIT, "data");
+    const [meta, truth] = [path.join(data, "meta.mat"), path.join(data, GROUND_TRUTH)];
+    if (fs.existsSync(meta) && fs.existsSync(truth)) return { meta: fs.readFileSync(meta), truth: fs.readFileSync(truth, "utf8"), source: data };
+    const archive = path.join(dir, `${DEVKIT}.tar.gz`);
+    if (fs.existsSync(archive)) {
+      const entries = readTar(new Uint8Array(gunzipSync(fs.readFileSync(archive))));
+      const text = new TextDecoder().decode(entryByBasename(entries, GROUND_TRUTH, archive).data);
+      return { meta: entryByBasename(entries, "meta.mat", archive).data, truth: text, source: archive };
+    }
+  }
+  return null;
+}
+
+const scalar = (v: unknown, what: string, where: string): number => {
+  if (!Array.isArray(v) || v.length !== 1 || typeof v[0] !== "number") throw new Error(`${where}: synsets.${what} is not a number`);
+  return v[0];
+};
+
+/** The flat validation folder labelled by the devkit: ILSVRC2012_val_<n> is line n of the ground truth. */
+function fromDevkit(dir: string, devkit: Devkit, classes: string[] | null): { list: ImageList; classes: string[] } {
+  const where = `${devkit.source} (meta.mat)`;
+  const synsets = readMat(devkit.meta, where).get("synsets");
+  if (!Array.isArray(synsets) || synsets.length === 0 || typeof synsets[0] !== "object" || Array.isArray(synsets[0])) throw new Error(`${where} has no 'synsets' struct array`);
+  // The 1,000 classes are the leaves of the devkit's synset tree, as torchvision's parse_meta_mat takes them.
+  const leaves = (synsets as MatStruct[]).filter((s) => scalar(s.num_children, "num_children", where) === 0);
+  const wnidOf = new Map(leaves.map((s) => [scalar(s.ILSVRC2012_ID, "ILSVRC2012_ID", where), String(s.WNID)]));
+  const truth = devkit.truth.split(/\s+/).filter((t) => t !== "").map(Number);
+  const known = classes ?? [...wnidOf.values()].sort(byCodePoint);
+  const index = new Map(known.map((w, c) => [w, c]));
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const name of fs.readdirSync(dir).filter(isImage).sort(byCodePoint)) {
+    const m = /_(\d+)$/.exec(name.slice(0, name.length - path.extname(name).length));
+    const id = m === null ? undefined : truth[Number(m[1]) - 1];
+    if (id === undefined) throw new Error(`${path.join(dir, name)}: no line of ${GROUND_TRUTH} (${truth.length} lines) belongs to it; names are ILSVRC2012_val_<n>.JPEG`);
+    const wnid = wnidOf.get(id);
+    const c = wnid === undefined ? undefined : index.get(wnid);
+    if (c === undefined) throw new Error(`${GROUND_TRUTH} labels ${name} with ILSVRC2012_ID ${id} (${wnid ?? "not a leaf synset of meta.mat"}), which is not one of the ${known.length} training classes`);
+    files.push(path.join(dir, name));
+    labels.push(c);
+  }
+  return { list: { files, labels: Uint16Array.from(labels), labelSource: devkit.source }, classes: known };
+}
+
 function checkWnidFolders(dir: string, folders: string[]): void {
   const odd = folders.find((f) => !WNID.test(f));
   if (odd !== undefined) throw new Error(`${path.join(dir, odd)}: ImageNet class folders are wnids such as n01440764; move or remove '${odd}'`);
@@ -125,13 +186,14 @@ export function scanImageNet(root: string): ImageNetTree {
       splits.val = fromClassFolders(valDir, classes);
     } else {
       const csv = [path.join(abs, SOLUTION_CSV), path.join(path.dirname(abs), SOLUTION_CSV), path.join(abs, "..", "..", "..", SOLUTION_CSV)].find((f) => fs.existsSync(f));
-      if (csv === undefined) {
+      const devkit = csv === undefined ? findDevkit([abs, path.dirname(abs)]) : null;
+      if (csv === undefined && devkit === null) {
         throw new Error(
-          `${valDir} is flat (no class folders) and no ${SOLUTION_CSV} was found in ${abs} or its parents: put Kaggle's ${SOLUTION_CSV} there, ` +
-            `or sort val/ into class folders (one folder per wnid, as train/)`,
+          `${valDir} is flat (no class folders) and neither ${SOLUTION_CSV} nor the devkit (${DEVKIT}/ or ${DEVKIT}.tar.gz) was found in ${abs} or its parents: ` +
+            `put Kaggle's ${SOLUTION_CSV} or the devkit there, or sort val/ into class folders (one folder per wnid, as train/)`,
         );
       }
-      const labelled = fromSolution(valDir, csv, classes);
+      const labelled = csv !== undefined ? fromSolution(valDir, csv, classes) : fromDevkit(valDir, devkit!, classes);
       classes ??= labelled.classes;
       splits.val = labelled.list;
     }

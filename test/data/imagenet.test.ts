@@ -1,6 +1,7 @@
 /**
  * ImageNet on disk: the layout scan against torchvision's ImageFolder on a synthetic ILSVRC-layout tree (JPEGs
- * this test writes), the flat validation folder with Kaggle's solution file, layout errors; decoding and both
+ * this test writes), the flat validation folder with Kaggle's solution file or the official devkit (against
+ * torchvision's own devkit parsing), layout errors; decoding and both
  * preprocessing recipes against Pillow and torchvision on real photographs from Debian's darknet package.
  * Oracles run at test time with Debian's python3-torchvision (installed by `npm test`'s setup).
  */
@@ -52,11 +53,39 @@ describe("ImageNet layouts", () => {
     expect(again.labelSource).toBe("class folders");
   });
 
+  // The devkit numbers classes by ILSVRC2012_ID, not in the wnids' order: meta.mat maps one to the other.
+  it.each([true, false])("labels a flat val/ from the devkit as torchvision reads it (meta.mat compressed: %s; folder, then .tar.gz beside the root)", (compressed) => {
+    const dk = path.join(scratch, `devkit-${compressed}`);
+    fs.mkdirSync(dk);
+    fs.cpSync(path.join(root, "train"), path.join(dk, "train"), { recursive: true });
+    fs.cpSync(path.join(root, "val"), path.join(dk, "val"), { recursive: true });
+    const wnids = scanImageNet(root).classes;
+    const expected = JSON.parse(execFileSync(PYTHON, [path.join(SCRIPTS, "make-devkit.py"), dk, JSON.stringify(wnids), "9", compressed ? "1" : "0", "3"], { encoding: "utf8" })) as string[];
+    const archive = path.join(dk, "ILSVRC2012_devkit_t12.tar.gz");
+    const outside = path.join(scratch, `beside-${compressed}.tar.gz`);
+    fs.renameSync(archive, outside);
+    const fromFolder = scanImageNet(dk);
+    expect(fromFolder.splits.val!.labelSource).toBe(path.join(dk, "ILSVRC2012_devkit_t12", "data"));
+    expect(Array.from(fromFolder.splits.val!.labels, (c) => fromFolder.classes[c])).toEqual(expected);
+    // Only the archive, one folder up (where torchvision's ImageNet keeps it beside the split folders' parent).
+    fs.rmSync(path.join(dk, "ILSVRC2012_devkit_t12"), { recursive: true });
+    const nested = path.join(dk, "CLS-LOC");
+    fs.mkdirSync(nested);
+    for (const split of ["train", "val"]) fs.renameSync(path.join(dk, split), path.join(nested, split));
+    fs.renameSync(outside, archive);
+    const fromArchive = scanImageNet(nested);
+    expect(fromArchive.splits.val!.labelSource).toBe(archive);
+    expect(Array.from(fromArchive.splits.val!.labels, (c) => fromArchive.classes[c])).toEqual(expected);
+    // A ground truth shorter than the images fails naming the image.
+    fs.writeFileSync(path.join(nested, "val", "ILSVRC2012_val_00000050.JPEG"), fs.readFileSync(fromArchive.splits.val!.files[0]));
+    expect(() => scanImageNet(nested)).toThrow("ILSVRC2012_val_00000050.JPEG: no line of ILSVRC2012_validation_ground_truth.txt (9 lines) belongs to it");
+  });
+
   it("fails on layouts it cannot label, saying what to do", () => {
     const bad = path.join(scratch, "bad");
     fs.mkdirSync(path.join(bad, "val"), { recursive: true });
     fs.copyFileSync(path.join(root, "val", "ILSVRC2012_val_00000001.JPEG"), path.join(bad, "val", "ILSVRC2012_val_00000001.JPEG"));
-    expect(() => scanImageNet(bad)).toThrow(`${path.join(bad, "val")} is flat (no class folders) and no LOC_val_solution.csv was found`);
+    expect(() => scanImageNet(bad)).toThrow(`${path.join(bad, "val")} is flat (no class folders) and neither LOC_val_solution.csv nor the devkit (ILSVRC2012_devkit_t12/ or ILSVRC2012_devkit_t12.tar.gz) was found`);
     expect(() => scanImageNet(path.join(scratch, "absent"))).toThrow("does not exist; pass the folder that holds train/ and val/");
     fs.mkdirSync(path.join(bad, "train", "cats"), { recursive: true });
     expect(() => scanImageNet(bad)).toThrow(`${path.join(bad, "train", "cats")}: ImageNet class folders are wnids such as n01440764`);
