@@ -121,7 +121,8 @@ class OnnxTrainEngine implements TrainEngine {
 /**
  * "auto" spinning opens the graph twice, and each session keeps its own memory arena: cheap for the CIFAR
  * ResNets (activations of 2.5 MiB per image for ResNet20, 7.1 for ResNet56), but ResNet50 at 224 x 224 (144 MiB
- * per image) held 12 GB for a batch of 41 in one session, and a second one ran a 24 GB machine out of memory.
+ * per image) took the process to 7.6 GB for a batch of 41 with one session, and a second session's arena ran a
+ * 24 GB machine out of memory.
  * Above this size, one session without spinning.
  */
 const AUTO_SPINNING_MAX_BYTES = 16 << 20;
