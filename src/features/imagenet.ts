@@ -64,7 +64,13 @@ export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, 
   const logits = depth === undefined ? new Float32Array(count * classes) : undefined;
   onProgress({ stage, done: 0, total: count, unit: "images" });
   const pool = new ImagePool(opts.recipe, opts.workers);
-  const prepare = (start: number) => pool.batch(list.files.slice(start, Math.min(start + batchSize, count)), side * side * 3);
+  const prepare = (start: number) => {
+    const batch = pool.batch(list.files.slice(start, Math.min(start + batchSize, count)), side * side * 3);
+    // Prepared while the engine runs the previous batch: a failure is this pass's error when the loop awaits it
+    // (or nobody's, if the loop has already failed), never an unhandled rejection in between.
+    batch.catch(() => undefined);
+    return batch;
+  };
   let next = count > 0 ? prepare(0) : null;
   try {
     for (let start = 0; start < count; start += batchSize) {
@@ -81,8 +87,6 @@ export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, 
       onProgress({ stage, done: end, total: count, unit: "images" });
     }
   } finally {
-    // A batch still being prepared when the loop fails is abandoned, and its rejection with it.
-    next?.catch(() => undefined);
     await pool.close();
   }
   return { count, labels: Uint16Array.from(list.labels), width, classes, ranks, rankDepth: depth, features, logits };

@@ -1,0 +1,42 @@
+/**
+ * extractFiles over image files with an engine that takes its time: a broken file in the batch being prepared
+ * while the engine runs the previous one fails the pass with its name (the prepared batch's rejection is the
+ * pass's error, not an unhandled one that ends the process), and the rows come back in the files' order.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeSyntheticJpeg } from "../../src/bench/pipeline-bench";
+import { extractFiles } from "../../src/features/imagenet";
+import type { ForwardEngine } from "../../src/models/engine";
+import type { ModelSpec } from "../../src/models/spec";
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-extract-files-"));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+/** Features = each image's mean pixel value (normalised), after a pause as long as a real forward pass. */
+function slowEngine(): ForwardEngine {
+  const spec = { name: "slow", featureWidth: 1, classes: 1, inputShape: [16, 16, 3] } as unknown as ModelSpec;
+  return {
+    backend: "test", spec,
+    forward: async (images, count) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const per = images.length / count;
+      const features = Float32Array.from({ length: count }, (_, i) => images.subarray(i * per, (i + 1) * per).reduce((a, b) => a + b, 0) / per);
+      return { features, logits: new Float32Array(count) };
+    },
+    dispose: () => {},
+  };
+}
+
+test("a broken file in the batch prepared ahead fails the pass with its name", async () => {
+  const files = [0, 1, 2].map((i) => path.join(scratch, `img${i}.jpg`));
+  for (const [i, f] of files.entries()) await writeSyntheticJpeg(f, i, 40, 30);
+  const broken = path.join(scratch, "broken.jpg");
+  fs.writeFileSync(broken, fs.readFileSync(files[0]).subarray(0, 100));
+  const recipe = { kind: "squash", size: 16, interpolation: "bilinear" } as const;
+  const good = await extractFiles(slowEngine(), { files, labels: Uint16Array.of(0, 0, 0) }, { recipe, norm: "checkpoint", batchSize: 2 });
+  expect(good.count).toBe(3);
+  expect(new Set(good.features).size).toBe(3);
+  await expect(extractFiles(slowEngine(), { files: [...files.slice(0, 2), broken], labels: Uint16Array.of(0, 0, 0) }, { recipe, norm: "checkpoint", batchSize: 2 })).rejects.toThrow(`${broken}: cannot decode the image`);
+});
