@@ -1,7 +1,7 @@
 /**
- * A worker thread of ImagePool: decodes files and runs them through the recipe (and a training crop and flip), several files at once (libvips
- * decodes on its own threads while this thread resizes the previous file), and hands each image's bytes back
- * without copying them.
+ * A worker thread of ImagePool: decodes files and runs them through the recipe (and a training crop and flip),
+ * several files at once (libvips decodes on its own threads while this thread resizes the previous file), and
+ * hands each image's bytes back without copying them.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { decodeImage } from "./decode";

@@ -3,9 +3,10 @@
  * folders, or flat with Kaggle's `LOC_val_solution.csv` (ImageId, then a prediction string whose first word is
  * the wnid) beside `val/` or in the root, or flat with the official devkit (`ILSVRC2012_devkit_t12/`, or its
  * .tar.gz, in the root or beside it: the ground truth lists each image's ILSVRC2012_ID, and `meta.mat` maps
- * those IDs, which do not follow the wnids' order, to wnids). Class indices follow torchvision's ImageFolder: the wnids sorted, and
- * within a class the files found by a sorted walk of its folder (subfolders included), with ImageFolder's image
- * extensions in any letter case. Only names are read here: a layout problem fails before any image is decoded.
+ * those IDs, which do not follow the wnids' order, to wnids). Class indices follow torchvision's ImageFolder: the
+ * wnids sorted, and within a class the files found by a sorted walk of its folder (subfolders included), with
+ * ImageFolder's image extensions in any letter case. Only names are read here: a layout problem fails before any
+ * image is decoded.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -80,20 +81,31 @@ function fromSolution(dir: string, csv: string, classes: string[] | null): { lis
     wnidOf.set(id.trim(), wnid);
   });
   const known = classes ?? [...new Set(wnidOf.values())].sort(byCodePoint);
+  const list = labelFlatFolder(dir, known, csv, (id, file) => {
+    const wnid = wnidOf.get(id);
+    if (wnid === undefined) throw new Error(`${file} has no row in ${csv}; is it the solution file of this validation set?`);
+    return { wnid, said: `${csv} labels ${id} as ${wnid}` };
+  });
+  return { list, classes: known };
+}
+
+/**
+ * A flat folder's images in sorted order, each labelled by `wnidOf(its name without the extension, its path)`,
+ * which also says where the label came from for the error when the wnid is not among `known`.
+ */
+function labelFlatFolder(dir: string, known: string[], labelSource: string, wnidOf: (id: string, file: string) => { wnid: string; said: string }): ImageList {
   const index = new Map(known.map((w, c) => [w, c]));
-  const names = fs.readdirSync(dir).filter(isImage).sort(byCodePoint);
   const files: string[] = [];
   const labels: number[] = [];
-  for (const name of names) {
-    const id = name.slice(0, name.length - path.extname(name).length);
-    const wnid = wnidOf.get(id);
-    if (wnid === undefined) throw new Error(`${path.join(dir, name)} has no row in ${csv}; is it the solution file of this validation set?`);
+  for (const name of fs.readdirSync(dir).filter(isImage).sort(byCodePoint)) {
+    const file = path.join(dir, name);
+    const { wnid, said } = wnidOf(name.slice(0, name.length - path.extname(name).length), file);
     const c = index.get(wnid);
-    if (c === undefined) throw new Error(`${csv} labels ${id} as ${wnid}, which is not one of the ${known.length} training classes`);
-    files.push(path.join(dir, name));
+    if (c === undefined) throw new Error(`${said}, which is not one of the ${known.length} training classes`);
+    files.push(file);
     labels.push(c);
   }
-  return { list: { files, labels: Uint16Array.from(labels), labelSource: csv }, classes: known };
+  return { files, labels: Uint16Array.from(labels), labelSource };
 }
 
 interface Devkit {
@@ -134,20 +146,16 @@ function fromDevkit(dir: string, devkit: Devkit, classes: string[] | null): { li
   const wnidOf = new Map(leaves.map((s) => [scalar(s.ILSVRC2012_ID, "ILSVRC2012_ID", where), String(s.WNID)]));
   const truth = devkit.truth.split(/\s+/).filter((t) => t !== "").map(Number);
   const known = classes ?? [...wnidOf.values()].sort(byCodePoint);
-  const index = new Map(known.map((w, c) => [w, c]));
-  const files: string[] = [];
-  const labels: number[] = [];
-  for (const name of fs.readdirSync(dir).filter(isImage).sort(byCodePoint)) {
-    const m = /_(\d+)$/.exec(name.slice(0, name.length - path.extname(name).length));
+  const list = labelFlatFolder(dir, known, devkit.source, (name, file) => {
+    const m = /_(\d+)$/.exec(name);
     const id = m === null ? undefined : truth[Number(m[1]) - 1];
-    if (id === undefined) throw new Error(`${path.join(dir, name)}: no line of ${GROUND_TRUTH} (${truth.length} lines) belongs to it; names are ILSVRC2012_val_<n>.JPEG`);
+    if (id === undefined) throw new Error(`${file}: no line of ${GROUND_TRUTH} (${truth.length} lines) belongs to it; names are ILSVRC2012_val_<n>.JPEG`);
     const wnid = wnidOf.get(id);
-    const c = wnid === undefined ? undefined : index.get(wnid);
-    if (c === undefined) throw new Error(`${GROUND_TRUTH} labels ${name} with ILSVRC2012_ID ${id} (${wnid ?? "not a leaf synset of meta.mat"}), which is not one of the ${known.length} training classes`);
-    files.push(path.join(dir, name));
-    labels.push(c);
-  }
-  return { list: { files, labels: Uint16Array.from(labels), labelSource: devkit.source }, classes: known };
+    const said = `${GROUND_TRUTH} labels ${path.basename(file)} with ILSVRC2012_ID ${id}`;
+    if (wnid === undefined) throw new Error(`${said}, which is not a leaf synset of meta.mat (not one of the 1,000 classes)`);
+    return { wnid, said: `${said} (${wnid})` };
+  });
+  return { list, classes: known };
 }
 
 function checkWnidFolders(dir: string, folders: string[]): void {

@@ -8,12 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactUnavailableError } from "../artifacts";
 import { type ImageNetTree, scanImageNet } from "../data/imagenet";
-import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, preparePass, runImageNetPass } from "../features/imagenet-pass";
+import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
 import { evaluateDecomposed, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
 import type { Pretrained } from "../models/pretrained";
 import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
-import { modelDepth } from "../models/summary";
+import { countLayers } from "../models/summary";
 import type { Progress } from "../progress";
 import { fileEvaluation, fileTraining, fineTune, type FineTuneResult, type LabelledFiles, type TrainEngineChoice } from "../training";
 import type { LabelledFeatures } from "./setup";
@@ -137,7 +137,7 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   const val = await runImageNetPass({ ...common, split: "val", pretrained: prepared.pretrained, tree: prepared.tree });
   const v = val.result;
   const test: LabelledFeatures = { features: { data: v.features!, rows: v.count, cols: v.width }, labels: Int32Array.from(v.labels) };
-  const layer: LinearLayer = { ...val.pretrained.finalLayer, classes: v.classes, features: v.width };
+  const layer = passFinalLayer(val);
   const ev = evaluateDecomposed(test.features, test.labels, layer, influence.sets);
   return {
     model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
@@ -208,7 +208,7 @@ export async function runImageNetFamilies(models: readonly string[], source: Ima
     const entry = modelEntry(model);
     if (entry.kind !== "torchvision") throw new Error(`${model} is not one of torchvision's ImageNet families (${IMAGENET_MODELS.join(", ")})`);
     const spec = entry.buildSpec();
-    const base = { model, family: entry.family, layers: modelDepth(model), width: spec.featureWidth, torchvisionTop1: 100 * entry.publishedAccuracy };
+    const base = { model, family: entry.family, layers: countLayers(spec), width: spec.featureWidth, torchvisionTop1: 100 * entry.publishedAccuracy };
     const got = await tryDecomposeImageNet(source, model, { preprocessing: opts.preprocessing, k1: k, k2: k, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
     const d = got.decomposition;
     if (d === null) {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
 import { type ImageList, type ImageNetSplit, type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
+import type { LinearLayer } from "../method";
 import { createEngine, type EngineChoice } from "../models/engines";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { inputRecipe, modelEntry } from "../models/registry";
@@ -63,6 +64,11 @@ export interface PreparedPass {
   recipe: Recipe;
   pretrained: Pretrained;
   cacheDir: string;
+}
+
+/** The final layer of the model a pass ran, in the method's terms. */
+export function passFinalLayer(pass: ImageNetPass): LinearLayer {
+  return { ...pass.pretrained.finalLayer, classes: pass.result.classes, features: pass.result.width };
 }
 
 /** The tree's layout, the weights and the pass's key: all a pass needs, read and checked without decoding an image. */

@@ -32,3 +32,20 @@ export function providerPlan(choice: ProviderChoice, cudaLibrary = cudaProviderL
   }
   return present ? { providers: ["cuda", "cpu"], reason: null } : { providers: ["cpu"], reason: `CUDA provider not installed (${cudaLibrary} absent)` };
 }
+
+/**
+ * Opens something (`what`, for the error) on the first provider of DECOMP_EP's plan (or `choice`) that takes it:
+ * auto falls back to the next provider (the CPU); if none does, the last one's failure is reported.
+ */
+export async function openOnProvider<T>(choice: ProviderChoice, what: string, open: (provider: "cuda" | "cpu") => Promise<T>): Promise<T> {
+  const { providers } = providerPlan(choice);
+  let failure = "";
+  for (const provider of providers) {
+    try {
+      return await open(provider);
+    } catch (err) {
+      failure = `ONNX Runtime could not open ${what} on ${provider}: ${(err as Error).message}`;
+    }
+  }
+  throw new Error(failure);
+}

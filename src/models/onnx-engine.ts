@@ -5,7 +5,7 @@ import type { ForwardEngine, ForwardResult } from "./engine";
 import type { ModelSpec } from "./spec";
 import type { StateDict } from "../torch";
 import { exportOnnxModel, type InputLayout } from "./onnx-export";
-import { providerFromEnv, type ProviderChoice, providerPlan } from "./execution-provider";
+import { openOnProvider, providerFromEnv, type ProviderChoice } from "./execution-provider";
 
 export const ONNX_BACKEND = "onnxruntime-node/cpu";
 
@@ -97,16 +97,8 @@ export async function createOnnxEngine(spec: ModelSpec, stateDict: StateDict, op
   const layout = options.inputLayout ?? "nhwc";
   const threads = options.intraOpThreads ?? availableParallelism();
   const bytes = exportOnnxModel(spec, stateDict, { inputLayout: layout });
-  const { providers } = providerPlan(options.provider ?? providerFromEnv());
-  // auto falls back to the next provider (the CPU); the last one's failure is reported.
-  let failure = "";
-  for (const provider of providers) {
-    try {
-      const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, options.spinning ?? false, provider));
-      return new OnnxForwardEngine(spec, session, layout, `onnxruntime-node/${provider}`);
-    } catch (err) {
-      failure = `ONNX Runtime could not open ${spec.name} on ${provider}: ${(err as Error).message}`;
-    }
-  }
-  throw new Error(failure);
+  return openOnProvider(options.provider ?? providerFromEnv(), spec.name, async (provider) => {
+    const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, options.spinning ?? false, provider));
+    return new OnnxForwardEngine(spec, session, layout, `onnxruntime-node/${provider}`);
+  });
 }

@@ -14,7 +14,7 @@ import type { ModelSpec } from "../models/spec";
 import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { extractWithWeights } from "../features/extract";
-import { augmentedBatch, hashBytes } from "./loop";
+import { augmentedBatch, hashImageSet } from "./loop";
 
 export interface TrainingImages {
   readonly count: number;
@@ -46,10 +46,7 @@ export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDi
   return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
 }
 
-const hashSet = (set: ImageSet) => (hash: Hash) => {
-  hashBytes(hash, set.pixels);
-  hashBytes(hash, set.labels);
-};
+const hashSet = (set: ImageSet) => (hash: Hash) => hashImageSet(hash, set);
 
 export function inMemoryTraining(set: ImageSet): TrainingImages {
   return {

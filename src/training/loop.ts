@@ -15,6 +15,12 @@ export function hashBytes(hash: ReturnType<typeof createHash>, a: Float32Array |
   hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
+/** An in-memory set's pixels and labels, as a run key identifies the set. */
+export function hashImageSet(hash: ReturnType<typeof createHash>, set: ImageSet): void {
+  hashBytes(hash, set.pixels);
+  hashBytes(hash, set.labels);
+}
+
 /** What a run key hashes of a set of images: an in-memory set's pixels and labels, or whatever a source says identifies it. */
 export type KeyedImages = ImageSet | { hashInto(hash: ReturnType<typeof createHash>): void };
 
@@ -28,10 +34,7 @@ export function runKey(description: unknown, stateDict: StateDict, sets: KeyedIm
   }
   for (const set of sets) {
     if ("hashInto" in set) set.hashInto(hash);
-    else {
-      hashBytes(hash, set.pixels);
-      hashBytes(hash, set.labels);
-    }
+    else hashImageSet(hash, set);
   }
   return hash.digest("hex");
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { predictFromLogits } from "../method";
 import { nchwcBlockSize } from "../models/nchwc";
-import { providerFromEnv, type ProviderChoice, providerPlan } from "../models/execution-provider";
+import { openOnProvider, providerFromEnv, type ProviderChoice } from "../models/execution-provider";
 import { ONNX_BACKEND, sessionOptions } from "../models/onnx-engine";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
@@ -20,8 +20,8 @@ export interface OnnxTrainOptions {
   nchwc?: boolean;
   /**
    * Whether ONNX Runtime's idle intra-op threads busy-wait for the next operator during a step. "auto" (the
-   * default for models whose activations stay small, see AUTO_SPINNING_MAX_BYTES; else false) opens the graph twice, with and without, and runs each step on whichever FasterChoice finds
-   * faster: on this 2-core machine spinning took a quiet step from 164 to 151-157 ms, but from 264 to 392 ms
+   * default for models whose activations stay small, see AUTO_SPINNING_MAX_BYTES; else false) opens the graph
+   * twice, with and without, and runs each step on whichever FasterChoice finds faster: on this 2-core machine spinning took a quiet step from 164 to 151-157 ms, but from 264 to 392 ms
    * with one other busy process on the cores.
    */
   spinning?: boolean | "auto";
@@ -122,8 +122,7 @@ class OnnxTrainEngine implements TrainEngine {
  * "auto" spinning opens the graph twice, and each session keeps its own memory arena: cheap for the CIFAR
  * ResNets (activations of 2.5 MiB per image for ResNet20, 7.1 for ResNet56), but ResNet50 at 224 x 224 (144 MiB
  * per image) took the process to 7.6 GB for a batch of 41 with one session, and a second session's arena ran a
- * 24 GB machine out of memory.
- * Above this size, one session without spinning.
+ * 24 GB machine out of memory. Above this size, one session without spinning.
  */
 const AUTO_SPINNING_MAX_BYTES = 16 << 20;
 
@@ -142,25 +141,18 @@ function activationBytesPerImage(spec: ModelSpec): number {
 export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array, options: OnnxTrainOptions = {}): Promise<TrainEngine> {
   const gated = options.gated ?? false;
   const threads = options.intraOpThreads ?? availableParallelism();
-  const { providers } = providerPlan(options.provider ?? providerFromEnv());
-  let failure = "";
-  for (const provider of providers) {
-    try {
-      if (provider === "cuda") {
-        const bytes = exportTrainingGraph(spec, { nchwcBlock: null, gated });
-        const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, false, "cuda"));
-        return new OnnxTrainEngine(spec, [{ session, spinning: false }], mask, gated, "onnxruntime-node/cuda");
-      }
-      const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
-      const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
-      const spinning = options.spinning ?? (activationBytesPerImage(spec) <= AUTO_SPINNING_MAX_BYTES ? "auto" : false);
-      const modes = spinning === "auto" ? [false, true] : [spinning];
-      const sessions: TrainSession[] = [];
-      for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
-      return new OnnxTrainEngine(spec, sessions, mask, gated, ONNX_BACKEND);
-    } catch (err) {
-      failure = `ONNX Runtime could not open ${spec.name}'s training graph on ${provider}: ${(err as Error).message}`;
+  return openOnProvider(options.provider ?? providerFromEnv(), `${spec.name}'s training graph`, async (provider) => {
+    if (provider === "cuda") {
+      const bytes = exportTrainingGraph(spec, { nchwcBlock: null, gated });
+      const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, false, "cuda"));
+      return new OnnxTrainEngine(spec, [{ session, spinning: false }], mask, gated, "onnxruntime-node/cuda");
     }
-  }
-  throw new Error(failure);
+    const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
+    const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
+    const spinning = options.spinning ?? (activationBytesPerImage(spec) <= AUTO_SPINNING_MAX_BYTES ? "auto" : false);
+    const modes = spinning === "auto" ? [false, true] : [spinning];
+    const sessions: TrainSession[] = [];
+    for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
+    return new OnnxTrainEngine(spec, sessions, mask, gated, ONNX_BACKEND);
+  });
 }

@@ -3,7 +3,7 @@
  * for a job array), and what `decomp eval` / `decomp select` do when given `--data imagenet:DIR`.
  */
 import * as fs from "node:fs";
-import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, preparePass, runImageNetPass } from "../../features/imagenet-pass";
+import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, passFinalLayer, preparePass, runImageNetPass } from "../../features/imagenet-pass";
 import { readIndexMapFile } from "./index-map-file";
 import { decomposeImageNet } from "../../experiments/imagenet";
 import { accuracy, evaluateDecomposed, indexMapToJson, predictFromLogits } from "../../method";
@@ -89,14 +89,12 @@ export async function evalImageNet(values: OptionValues, choice: ModelChoice, ct
   ctx.log(`${choice.model} (${val.key.recipe}, ${choice.norm} normalisation${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): top-1 ${top1.toFixed(2)}% on ${r.count} validation images of ${val.classes.length} classes`);
   const result: Record<string, unknown> = { model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
   if (sets !== null) {
-    const ev = evaluateDecomposed({ data: r.features!, rows: r.count, cols: r.width }, labels, finalLayerOf(val), sets);
+    const ev = evaluateDecomposed({ data: r.features!, rows: r.count, cols: r.width }, labels, passFinalLayer(val), sets);
     Object.assign(result, { indices: values.indices, fullLayerAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy), rA: ev.accuracyRatio, macs: ev.macs });
     ctx.log(`decomposed (${values.indices}): ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
   }
   return result;
 }
-
-const finalLayerOf = (pass: ImageNetPass) => ({ ...pass.pretrained.finalLayer, classes: pass.result.classes, features: pass.result.width });
 
 /** decomp select --data imagenet:DIR: Algorithm 1 from the training pass's ranks, A_d on the validation pass. */
 export async function selectImageNet(values: OptionValues, choice: ModelChoice, k1: number, k2: number, out: string | undefined, ctx: CommandContext): Promise<Record<string, unknown>> {
