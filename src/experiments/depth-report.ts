@@ -9,13 +9,15 @@ import { type DepthEntry, measuredEntries } from "./depth";
 import { plainTable } from "./sweep-report";
 
 const pct = (x: number) => 100 * x;
+/** Ratios as the paper prints them, to four significant decimals and no more (0.5, 0.0781). */
+export const ratio = (x: number) => String(Number(x.toFixed(4)));
 
 /** The paper's A_d for ResNet20 on the diagonal, at the k it prints (same placement as notebook 02). */
 const PAPER_RESNET20_AD: Record<number, PaperKey> = { 3: "resnet20DecomposedK2is3", 5: "resnet20DecomposedK5" };
 
 export const UNAVAILABLE_NOTE = "checkpoint not available offline";
 
-/** One row per model and k: MACs, A_f, A_d, r_A, and the paper's A_d where it prints one. */
+/** One row per model and k: k2 / c and k2 / n (the paper's ratios), MACs, A_f, A_d, r_A, and the paper's A_d where it prints one. */
 export function depthTable(entries: readonly DepthEntry[]): TableSource {
   const rows = measuredEntries(entries).flatMap((e) =>
     e.result.rows.map((r) => {
@@ -24,6 +26,8 @@ export function depthTable(entries: readonly DepthEntry[]): TableSource {
         e.model,
         e.depth,
         r.k,
+        ratio(r.k / e.result.classes),
+        ratio(r.k / e.result.width),
         r.macs,
         pct(e.result.fullAccuracy),
         pct(r.decomposedAccuracy),
@@ -34,7 +38,7 @@ export function depthTable(entries: readonly DepthEntry[]): TableSource {
     }),
   );
   return plainTable(
-    ["model", "depth", "k1 = k2", "MACs (k2 x classes)", "A_f (%)", "A_d (%)", "r_A = A_d / A_f (%)", PAPER_COLUMN, "paper source"],
+    ["model", "depth", "k1 = k2", "k2 / c", "k2 / n", "MACs (k2 x classes)", "A_f (%)", "A_d (%)", "r_A = A_d / A_f (%)", PAPER_COLUMN, "paper source"],
     rows,
   );
 }

@@ -62,6 +62,10 @@ export function smallestKReaching(points: readonly DiagonalPoint[], threshold: n
 
 export interface DepthResult {
   fullAccuracy: number;
+  /** Classes c of the final layer (the paper's k2 / c is filters per class over classes). */
+  classes: number;
+  /** Feature width n (= m). */
+  width: number;
   /** Test images behind the accuracies (sets the sampling noise). */
   testRows: number;
   /** The points at the reported ks. */
@@ -84,6 +88,8 @@ export function depthResult(
   const { fullAccuracy, points } = diagonalCurve(data.train, data.test, data.layer, all);
   return {
     fullAccuracy,
+    classes: data.layer.classes,
+    width: m,
     testRows: data.test.features.rows,
     rows: ks.map((k) => points[k - 1]),
     curve: points,

@@ -1,69 +1,91 @@
 /**
- * Notebook 03's ImageNet part: the layout of the paper's Tables 2-6 (one row per model at k1 = k2 = k) and Fig. 4
- * (r_A against the number of layers, one line per family, the CIFAR ResNets as a family of their own). The
- * paper's per-model values are not recorded in src/report/paper.ts except ResNet50's A_f (the no-noise value of
- * its Table 8), so that is the only paper number in the table; torchvision's published top-1 sits beside ours
+ * Notebook 03's ImageNet part: the layout of the paper's Tables 2-6 (one row per model at k1 = k2 = k) with every
+ * cell the paper prints beside ours, and Fig. 4 (r_A against the number of layers, one line per family, the CIFAR
+ * ResNets as a family of their own, the paper's points overlaid). torchvision's published top-1 sits beside ours
  * as a check on the weights (its preset, not the paper's squash).
  */
 import type { ChartSpec } from "../report/chart";
-import { PAPER } from "../report/paper";
-import { PAPER_COLUMN, type TableSource } from "../report/table";
+import { PAPER_IMAGENET } from "../report/paper";
+import type { TableSource } from "../report/table";
 import { type DepthEntry, measuredEntries } from "./depth";
+import { ratio } from "./depth-report";
 import type { ImageNetFamilyEntry } from "./imagenet";
 import { plainTable } from "./sweep-report";
 
-const PAPER_AF: Record<string, { value: number; source: string }> = {
-  resnet50: { value: PAPER.resnet50NoiseOriginal.value, source: `A_f: ${PAPER.resnet50NoiseOriginal.source}, no noise` },
-};
-
-/** Tables 2-6: n, k2 / c (c = distinct features over all S_y), k2 / n, A_d, A_f, r_A; unavailable rows say why (once, where rows share it). */
+/**
+ * Tables 2-6: n, k2 / c (c the number of classes, as the paper defines it), k2 / n, A_d, A_f, r_A, and the number
+ * of distinct features over all S_y (ours only); then the paper's printed n, k2 / c, k2 / n, A_d, A_f, r_A for the
+ * thirteen models it reports. Rows not measured keep the paper's cells and say why (once, where rows share it).
+ */
 export function imagenetFamilyTable(entries: readonly ImageNetFamilyEntry[]): TableSource {
-  const ratio = (x: number) => x.toFixed(4);
   const rows = entries.map((e, i) => {
-    const paper = PAPER_AF[e.model];
+    const p = PAPER_IMAGENET[e.model];
     const head = [e.family, e.model, e.layers, e.width];
-    const tail = [e.torchvisionTop1, paper?.value ?? null, paper?.source ?? ""];
+    const paper = p === undefined
+      ? [null, null, null, null, null, null, "not in the paper"]
+      : [p.n, String(p.k2OverC), String(p.k2OverN), (100 * p.decomposedAccuracy).toFixed(3), (100 * p.fullAccuracy).toFixed(3), String(p.accuracyRatio), p.nNote === undefined ? p.source : `${p.source}; n ${p.nNote}`];
     if (e.status === "unavailable") {
       const previous = entries[i - 1];
       const same = previous?.status === "unavailable" && previous.reason === e.reason;
-      return [...head, null, null, null, null, null, null, null, ...tail, same ? "not measured: as above" : `not measured: ${e.reason}`];
+      return [...head, null, null, null, null, null, null, null, e.torchvisionTop1, ...paper, same ? "not measured: as above" : `not measured: ${e.reason}`];
     }
     return [
-      ...head, e.k, e.distinctFeatures, ratio(e.k / e.distinctFeatures), ratio(e.k / e.width),
-      100 * e.decomposedAccuracy, 100 * e.fullAccuracy, ratio(e.accuracyRatio), ...tail,
+      ...head, e.k, ratio(e.k / e.classes), ratio(e.k / e.width), e.distinctFeatures,
+      100 * e.decomposedAccuracy, 100 * e.fullAccuracy, ratio(e.accuracyRatio), e.torchvisionTop1, ...paper,
       `measured: ${e.trainImages} training, ${e.testImages} validation images, ${e.recipe}`,
     ];
   });
   return plainTable(
-    ["family", "model", "layers", "n", "k2", "c", "k2 / c", "k2 / n", "A_d (%)", "A_f (%)", "r_A", "torchvision top-1 (%)", PAPER_COLUMN, "paper source", "status"],
+    [
+      "family", "model", "layers", "n", "k2", "k2 / c", "k2 / n", "distinct features in all S_y", "A_d (%)", "A_f (%)", "r_A", "torchvision top-1 (%)",
+      "paper n", "paper k2 / c", "paper k2 / n", "paper A_d (%)", "paper A_f (%)", "paper r_A", "paper source", "status",
+    ],
     rows,
   );
 }
 
-/** Fig. 4: r_A against layers, one line per family; the CIFAR ResNets at k1 = k2 = cifarK from the depth study. */
-export function rAgainstLayersChart(imagenet: readonly ImageNetFamilyEntry[], cifar: readonly DepthEntry[], cifarK: number, title: string): ChartSpec {
+/**
+ * Fig. 4: r_A against layers, one line per family; the CIFAR ResNets at k1 = k2 = cifarK from the depth study. With
+ * `paperPoints` (default) the paper's r_A of Tables 2-6 are drawn as hollow diamonds, in the family's colour, at the
+ * same layer counts.
+ */
+export function rAgainstLayersChart(imagenet: readonly ImageNetFamilyEntry[], cifar: readonly DepthEntry[], cifarK: number, title: string, paperPoints = true): ChartSpec {
+  const paper = paperPoints
+    ? imagenet.flatMap((e) => {
+        const p = PAPER_IMAGENET[e.model];
+        return p === undefined ? [] : [{ family: e.family, source: p.source, model: e.model, layers: e.layers, r_A: p.accuracyRatio }];
+      })
+    : [];
   const values = [
-    ...imagenet.flatMap((e) => (e.status === "measured" ? [{ family: `${e.family}, k = ${e.k}`, model: e.model, layers: e.layers, r_A: e.accuracyRatio }] : [])),
+    ...imagenet.flatMap((e) => (e.status === "measured" ? [{ family: e.family, line: `${e.family}, k = ${e.k}`, model: e.model, layers: e.layers, r_A: e.accuracyRatio }] : [])),
     ...measuredEntries(cifar).flatMap((e) => {
       const row = e.result.rows.find((r) => r.k === cifarK);
-      return row === undefined ? [] : [{ family: `CIFAR-10 ResNet, k = ${cifarK}`, model: e.model, layers: e.depth, r_A: row.accuracyRatio }];
+      const family = "CIFAR-10 ResNet";
+      return row === undefined ? [] : [{ family, line: `${family}, k = ${cifarK}`, model: e.model, layers: e.depth, r_A: row.accuracyRatio }];
     }),
   ];
+  const tooltip = [
+    { field: "line", type: "nominal", title: "measured" },
+    { field: "model", type: "nominal" },
+    { field: "layers", type: "quantitative" },
+    { field: "r_A", type: "quantitative", format: ".4f" },
+  ] as const;
+  const x = { field: "layers", type: "quantitative", title: "layers (convolutions + linear)", scale: { zero: false } } as const;
+  const y = { field: "r_A", type: "quantitative", title: "r_A = A_d / A_f", scale: { zero: false } } as const;
+  const color = { field: "family", type: "nominal", title: null } as const;
   return {
     title,
     width: 560,
     height: 320,
-    data: { values },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "layers", type: "quantitative", title: "layers (convolutions + linear)", scale: { zero: false } },
-      y: { field: "r_A", type: "quantitative", title: "r_A = A_d / A_f", scale: { zero: false } },
-      color: { field: "family", type: "nominal", title: null },
-      tooltip: [
-        { field: "model", type: "nominal" },
-        { field: "layers", type: "quantitative" },
-        { field: "r_A", type: "quantitative", format: ".4f" },
-      ],
-    },
+    layer: [
+      { data: { values }, mark: { type: "line", point: true } as const, encoding: { x, y, color, detail: { field: "line" }, tooltip: [...tooltip] } },
+      ...(paper.length === 0
+        ? []
+        : [{
+            data: { values: paper },
+            mark: { type: "point", shape: "diamond", filled: false, size: 90 } as const,
+            encoding: { x, y, color, tooltip: [{ field: "source", type: "nominal", title: "paper" } as const, ...tooltip.slice(1)] },
+          }]),
+    ],
   };
 }

@@ -182,7 +182,7 @@ export type ImageNetFamilyEntry = {
   /** torchvision's published top-1 for the IMAGENET1K_V1 weights with their own preset (%). */
   torchvisionTop1: number;
 } & (
-  | { status: "measured"; k: number; recipe: string; trainImages: number; testImages: number; fullAccuracy: number; decomposedAccuracy: number; accuracyRatio: number; distinctFeatures: number; macs: { full: number; decomposed: number } }
+  | { status: "measured"; k: number; classes: number; recipe: string; trainImages: number; testImages: number; fullAccuracy: number; decomposedAccuracy: number; accuracyRatio: number; distinctFeatures: number; macs: { full: number; decomposed: number } }
   | { status: "unavailable"; reason: string }
 );
 
@@ -217,7 +217,7 @@ export async function runImageNetFamilies(models: readonly string[], source: Ima
     }
     opts.onDecomposed?.(d);
     entries.push({
-      ...base, width: d.featureWidth, status: "measured", k, recipe: d.recipe, trainImages: d.trainImages, testImages: d.test.features.rows,
+      ...base, width: d.featureWidth, status: "measured", k, classes: d.sets.length, recipe: d.recipe, trainImages: d.trainImages, testImages: d.test.features.rows,
       fullAccuracy: d.fullAccuracy, decomposedAccuracy: d.decomposedAccuracy, accuracyRatio: d.accuracyRatio,
       distinctFeatures: new Set(d.sets.flatMap((s) => [...s])).size, macs: d.macs,
     });

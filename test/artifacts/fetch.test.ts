@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ArtifactUnavailableError, defaultTorchHubDir, fetchArtifact } from "../../src/artifacts/fetch";
+import { ArtifactUnavailableError, defaultTorchHubDir, fetchArtifact, offlineFromEnv } from "../../src/artifacts/fetch";
 import { type Manifest, parseManifest } from "../../src/artifacts/manifest";
 import { resolveMirrorDir } from "../../src/artifacts/paths";
 import type { ProgressEvent } from "../../src/progress";
@@ -129,7 +129,8 @@ describe("fetchArtifact", () => {
     fs.mkdirSync(path.dirname(cached()), { recursive: true });
     fs.writeFileSync(cached(), content.subarray(0, 5000));
     const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl }).catch((e) => e);
-    expect(err.message).toContain(`cache ${cached()}: size 5000 bytes, expected ${content.length}; removed the corrupt copy`);
+    const truncatedSha = createHash("sha256").update(content.subarray(0, 5000)).digest("hex");
+    expect(err.message).toContain(`cache ${cached()}: size 5000 bytes, expected ${content.length}; sha256 ${truncatedSha}, expected ${sha}; removed the corrupt copy`);
     expect(cacheFiles()).toEqual([]);
 
     const flipped = Buffer.from(content);
@@ -138,6 +139,16 @@ describe("fetchArtifact", () => {
     putInMirror(content);
     const got = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, fetchImpl: server(null).impl });
     expect(fs.readFileSync(got).equals(content)).toBe(true);
+  });
+
+  it("offline (DECOMP_OFFLINE=1), never asks the network and says where a copy would be used", async () => {
+    const net = server(content);
+    const err = await fetchArtifact("demo", { manifest, cacheDir, mirrorDir, torchHubDir: null, fetchImpl: net.impl, offline: true }).catch((e) => e);
+    expect(err.attempts.map((a: { source: string; reason: string }) => `${a.source}: ${a.reason}`)).toEqual(["cache: not present", "mirror: not present", "network: not consulted: offline (DECOMP_OFFLINE)"]);
+    expect(err.message).toContain(`or as <DECOMP_MIRROR>/demo-src/demo.bin`);
+    expect(net.calls).toEqual([]);
+    expect([offlineFromEnv({}), offlineFromEnv({ DECOMP_OFFLINE: "1" }), offlineFromEnv({ DECOMP_OFFLINE: "true" }), offlineFromEnv({ DECOMP_OFFLINE: "0" })]).toEqual([false, true, true, false]);
+    expect(() => offlineFromEnv({ DECOMP_OFFLINE: "yes" })).toThrow("DECOMP_OFFLINE='yes' is not 1, true, 0 or false");
   });
 
   it("fails on an unknown id, listing the known ones", async () => {
@@ -190,7 +201,8 @@ describe("fetchArtifact", () => {
     fs.writeFileSync(mine, content);
     expect(await fetchArtifact("demo", { manifest, cacheDir, file: mine })).toBe(mine);
     fs.writeFileSync(mine, "wrong");
-    await expect(fetchArtifact("demo", { manifest, cacheDir, file: mine })).rejects.toThrow(`file ${mine}: size 5 bytes, expected ${content.length}`);
+    const wrongSha = createHash("sha256").update("wrong").digest("hex");
+    await expect(fetchArtifact("demo", { manifest, cacheDir, file: mine })).rejects.toThrow(`file ${mine}: size 5 bytes, expected ${content.length}; sha256 ${wrongSha}, expected ${sha}`);
   });
 
   it("fetches a real checkpoint from ../shared/mirror, byte for byte", async () => {

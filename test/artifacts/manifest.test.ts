@@ -58,6 +58,26 @@ describe("manifest", () => {
     }
   });
 
+  it("records torchvision's full sha256 (and size) where public sources agree, as listed in ../shared/torchvision-weights.md", () => {
+    const listing = fs.readFileSync(path.join(__dirname, "..", "..", "..", "shared", "torchvision-weights.md"), "utf8");
+    const rows = [...listing.matchAll(/^\| ([\w.-]+\.pth) \| (\d+|\(not found\)) \| ([0-9a-f]{64})? ?[^|]*\| ([^|]+) \|$/gm)].map(([, file, bytes, sha, sources]) => ({
+      file, size: /^\d+$/.test(bytes) ? Number(bytes) : null, sha: sha ?? null, sources: sources.trim(),
+    }));
+    expect(rows).toHaveLength(15);
+    const torchvision = manifest.artifacts.filter((a) => a.source === "torchvision");
+    expect(torchvision.map((a) => a.file).sort()).toEqual(rows.map((r) => r.file).sort());
+    for (const r of rows) {
+      const a = torchvision.find((x) => x.file === r.file)!;
+      // Two sources or more, or one with a confirmation the listing names; a lone source stays a prefix check.
+      const trusted = r.sha !== null && !/^1$/.test(r.sources);
+      // A byte size with a single source (densenet121's) would refuse a good copy if it were wrong: not recorded.
+      const size = trusted && !/size: 1\b/.test(r.sources) ? r.size : null;
+      expect({ file: r.file, sha256: a.sha256, size: a.size }).toEqual({ file: r.file, sha256: trusted ? r.sha : null, size });
+      if (!trusted) expect({ file: r.file, prefix: a.sha256Prefix ?? null }).toEqual({ file: r.file, prefix: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    }
+    expect(torchvision.filter((a) => a.sha256 !== null)).toHaveLength(11);
+  });
+
   it("fails on an unknown id, listing the known ones", () => {
     expect(() => findArtifact("resnet19", manifest)).toThrow(
       'Unknown artifact id "resnet19". Known ids: cifar10-binary, cifar10-npm, resnet20, resnet32, resnet44, resnet56, resnet110, resnet18,',

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,6 +34,34 @@ describe("decomp CLI", () => {
     expect(models[0].inputShape).toEqual([32, 32, 3]);
     expect(models.find((m: { name: string }) => m.name === "efficientnet_b3").inputShape).toEqual([300, 300, 3]);
     expect(["cache", "mirror"]).toContain(models[0].weights);
+  });
+
+  it("refuses an altered copy of torchvision's weights, naming the expected and the actual sha256", async () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-cli-altered-"));
+    const saved = { TORCH_HOME: process.env.TORCH_HOME, DECOMP_CACHE: process.env.DECOMP_CACHE, DECOMP_MIRROR: process.env.DECOMP_MIRROR };
+    // A copy in PyTorch's download cache with the right name and the wrong bytes; the download is answered here.
+    const hub = path.join(scratch, "torch", "hub", "checkpoints");
+    fs.mkdirSync(hub, { recursive: true });
+    const altered = Buffer.from("not the published resnet18 weights");
+    fs.writeFileSync(path.join(hub, "resnet18-f37072fd.pth"), altered);
+    Object.assign(process.env, { TORCH_HOME: path.join(scratch, "torch"), DECOMP_CACHE: path.join(scratch, "cache"), DECOMP_MIRROR: path.join(scratch, "mirror") });
+    const download = jest.spyOn(globalThis, "fetch").mockRejectedValue(new Error("offline"));
+    try {
+      const { code, stderr } = await run("fetch", "resnet18");
+      expect(code).toBe(1);
+      const actual = createHash("sha256").update(altered).digest("hex");
+      expect(stderr).toContain(
+        `torch hub cache ${path.join(hub, "resnet18-f37072fd.pth")}: size ${altered.length} bytes, expected 46830571; sha256 ${actual}, expected f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec`,
+      );
+      expect(download).toHaveBeenCalledWith("https://download.pytorch.org/models/resnet18-f37072fd.pth");
+    } finally {
+      download.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("names an unknown command and the known ones", async () => {

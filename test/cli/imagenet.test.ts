@@ -91,17 +91,23 @@ describe("decomp on an ImageNet-layout tree", () => {
     const before = new Map(cacheFiles(cache).map((f) => [f, fs.statSync(path.join(cache, "imagenet", f)).mtimeMs]));
     expect(before.size).toBe(3);
 
-    // A real process, killed once it has extracted a batch of its shard.
+    // A real process, held right after it has extracted the first batch of its shard (a preloaded hook), and
+    // killed there: the same point on any machine, however fast.
     const bin = path.join(__dirname, "..", "..", "bin", "decomp.js");
-    const child = spawn(process.execPath, [bin, "extract", ...common, "--split", "train", "--shard", "2/4"], { env: { ...process.env, DECOMP_CACHE: cache } });
-    await new Promise<void>((resolve, reject) => {
-      let seen = "";
+    const hook = path.join(__dirname, "hold-at-first-batch.js");
+    const child = spawn(process.execPath, ["-r", hook, bin, "extract", ...common, "--split", "train", "--shard", "2/4"], {
+      env: { ...process.env, DECOMP_CACHE: cache, DECOMP_TEST_HOLD_STAGE: "train shard 3/4" },
+    });
+    let seen = "";
+    const ended = await new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) => {
       child.stderr.on("data", (d) => {
         seen += String(d);
-        if (/shard 3\/4 .*: [1-9]\d*\/\d+/.test(seen)) child.kill("SIGKILL");
+        if (seen.includes("decomp-test: held at")) child.kill("SIGKILL");
       });
-      child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`the shard finished before it was killed:\n${seen}`))));
+      child.on("exit", (code, signal) => resolve({ code, signal }));
     });
+    // Shard 2 of 4 holds batches 5..7 of the 11 (images 40..63): held after its first batch of 8.
+    expect({ ...ended, held: seen.includes("decomp-test: held at 8/24\n") }).toEqual({ code: null, signal: "SIGKILL", held: true });
     expect(cacheFiles(cache)).toEqual([...before.keys()].sort());
 
     const rerun = await cli(cache, "extract", ...common, "--split", "train", "--shard", "2/4");

@@ -114,7 +114,7 @@ describe("runDepthStudy", () => {
 function measured(model: string, depth: number, ratios: Record<number, number>): DepthEntry {
   const rows = Object.entries(ratios).map(([k, r]) => ({ k: Number(k), accuracyRatio: r, decomposedAccuracy: 0.9 * r, macs: 10 * Number(k) }));
   const setup = { model, norm: "cifar", trainAugmentSeed: 0, trainImages: 100, testImages: 10000 };
-  return { model, depth, status: "measured", setup, result: { fullAccuracy: 0.9, testRows: 10000, rows, curve: rows, smallestK: [{ threshold: 0.95, k: 5 }] } };
+  return { model, depth, status: "measured", setup, result: { fullAccuracy: 0.9, classes: 10, width: 64, testRows: 10000, rows, curve: rows, smallestK: [{ threshold: 0.95, k: 5 }] } };
 }
 
 describe("depth trend", () => {
@@ -149,11 +149,13 @@ describe("depth report", () => {
     expect(table.columns).toContain(PAPER_COLUMN);
     const rows = table.values as unknown as (string | number | null)[][];
     const paper = table.columns.indexOf(PAPER_COLUMN);
-    expect(rows.map((r) => [r[0], r[2], r[paper]])).toEqual([
-      ["resnet20", 3, 84.16],
-      ["resnet20", 5, 88.59],
-      ["resnet32", 3, null],
-      ["resnet32", 5, null],
+    // k2 / c is filters per class over the classes (the paper: 0.5 for ResNet20 at k2 = 5), k2 / n over the width.
+    const ratios = [table.columns.indexOf("k2 / c"), table.columns.indexOf("k2 / n")];
+    expect(rows.map((r) => [r[0], r[2], r[ratios[0]], r[ratios[1]], r[paper]])).toEqual([
+      ["resnet20", 3, "0.3", "0.0469", 84.16],
+      ["resnet20", 5, "0.5", "0.0781", 88.59],
+      ["resnet32", 3, "0.3", "0.0469", null],
+      ["resnet32", 5, "0.5", "0.0781", null],
     ]);
   });
 

@@ -90,7 +90,7 @@ describe("the cost of the final layer", () => {
   });
 
   it("refuses sets that do not fit the layer before timing anything", () => {
-    expect(() => measureHeadLatency(test.features, layer, sets.slice(0, 3), [8])).toThrow();
+    expect(() => measureHeadLatency(test.features, layer, sets.slice(0, 3), [8])).toThrow("index sets cover 3 classes but the layer has 4; give one list per class");
   });
 });
 

@@ -136,17 +136,21 @@ describe("weights that do not fit a torchvision model", () => {
   });
 
   it("explains how to supply registry weights that are not here, with the URL and the checksum expected", async () => {
-    const saved = process.env.TORCH_HOME;
-    process.env.TORCH_HOME = path.join(scratch, "no-torch-home");
+    const saved = { TORCH_HOME: process.env.TORCH_HOME, DECOMP_OFFLINE: process.env.DECOMP_OFFLINE };
+    // No PyTorch cache here, and no network: this machine has none, and the test never asks it.
+    Object.assign(process.env, { TORCH_HOME: path.join(scratch, "no-torch-home"), DECOMP_OFFLINE: "1" });
     try {
       const err = await loadPretrained("efficientnet_b0", { cacheDir: path.join(scratch, "cache") }).catch((e: Error) => e);
       expect(String(err)).toContain("https://download.pytorch.org/models/efficientnet_b0_rwightman-3dd342df.pth");
       expect(String(err)).toContain("--weights FILE");
       expect(String(err)).toContain("<DECOMP_MIRROR>/torchvision/efficientnet_b0_rwightman-3dd342df.pth");
       expect(String(err)).toContain(`torch hub cache ${path.join(scratch, "no-torch-home", "hub", "checkpoints", "efficientnet_b0_rwightman-3dd342df.pth")}: not present`);
+      expect(String(err)).toContain("It must have sha256 7f5810bc96def8f7552d5b7e68d53c4786f81167d28291b21c0d90e1fca14934 and be 21444401 bytes.");
     } finally {
-      if (saved === undefined) delete process.env.TORCH_HOME;
-      else process.env.TORCH_HOME = saved;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });

@@ -32,27 +32,29 @@ describe("model registry", () => {
       const artifact = findArtifact(entry.checkpointArtifact, manifest);
       const spec = entry.buildSpec();
       const recipe = inputRecipe(entry, "torchvision");
-      return [name, artifact.urls[0].replace("https://download.pytorch.org/models/", ""), artifact.sha256Prefix ?? null, countLayers(spec), spec.featureWidth, recipe];
+      const check = artifact.sha256 !== null ? `sha256 ${artifact.sha256.slice(0, 8)}...` : artifact.sha256Prefix === undefined ? null : `prefix ${artifact.sha256Prefix}`;
+      return [name, artifact.urls[0].replace("https://download.pytorch.org/models/", ""), check, countLayers(spec), spec.featureWidth, recipe];
     });
     const standard = { kind: "resize-crop", resize: 256, crop: 224, interpolation: "bilinear" };
     const bicubic = (resize: number, crop: number) => ({ kind: "resize-crop", resize, crop, interpolation: "bicubic" });
     expect(rows).toEqual([
-      ["resnet18", "resnet18-f37072fd.pth", "f37072fd", 21, 512, standard],
-      ["resnet34", "resnet34-b627a593.pth", "b627a593", 37, 512, standard],
-      ["resnet50", "resnet50-0676ba61.pth", "0676ba61", 54, 2048, standard],
-      ["resnet101", "resnet101-63fe2227.pth", "63fe2227", 105, 2048, standard],
-      ["resnet152", "resnet152-394f9c45.pth", "394f9c45", 156, 2048, standard],
-      ["wide_resnet50_2", "wide_resnet50_2-95faca4d.pth", "95faca4d", 54, 2048, standard],
-      ["wide_resnet101_2", "wide_resnet101_2-32ee1156.pth", "32ee1156", 105, 2048, standard],
-      ["densenet121", "densenet121-a639ec97.pth", "a639ec97", 121, 1024, standard],
-      ["densenet161", "densenet161-8d451a50.pth", "8d451a50", 161, 2208, standard],
-      ["densenet169", "densenet169-b2777c0a.pth", "b2777c0a", 169, 1664, standard],
-      ["densenet201", "densenet201-c1103571.pth", "c1103571", 201, 1920, standard],
-      // The ported EfficientNet files' name hash is not their sha256 prefix, so none is recorded.
-      ["efficientnet_b0", "efficientnet_b0_rwightman-3dd342df.pth", null, 82, 1280, bicubic(256, 224)],
-      ["efficientnet_b1", "efficientnet_b1_rwightman-533bc792.pth", null, 116, 1280, bicubic(256, 240)],
-      ["efficientnet_b2", "efficientnet_b2_rwightman-bcdf34b7.pth", null, 116, 1408, bicubic(288, 288)],
-      ["efficientnet_b3", "efficientnet_b3_rwightman-cf984f9c.pth", null, 131, 1536, bicubic(320, 300)],
+      ["resnet18", "resnet18-f37072fd.pth", "sha256 f37072fd...", 21, 512, standard],
+      ["resnet34", "resnet34-b627a593.pth", "sha256 b627a593...", 37, 512, standard],
+      ["resnet50", "resnet50-0676ba61.pth", "sha256 0676ba61...", 54, 2048, standard],
+      ["resnet101", "resnet101-63fe2227.pth", "sha256 63fe2227...", 105, 2048, standard],
+      ["resnet152", "resnet152-394f9c45.pth", "sha256 394f9c45...", 156, 2048, standard],
+      ["wide_resnet50_2", "wide_resnet50_2-95faca4d.pth", "sha256 95faca4d...", 54, 2048, standard],
+      ["wide_resnet101_2", "wide_resnet101_2-32ee1156.pth", "sha256 32ee1156...", 105, 2048, standard],
+      ["densenet121", "densenet121-a639ec97.pth", "sha256 a639ec97...", 121, 1024, standard],
+      // One public source for densenet161's full digest, none for 169 and 201: the name's prefix is checked.
+      ["densenet161", "densenet161-8d451a50.pth", "prefix 8d451a50", 161, 2208, standard],
+      ["densenet169", "densenet169-b2777c0a.pth", "prefix b2777c0a", 169, 1664, standard],
+      ["densenet201", "densenet201-c1103571.pth", "prefix c1103571", 201, 1920, standard],
+      // The ported EfficientNet files' name hash is not their sha256; torchvision 0.16's renames give the real prefixes.
+      ["efficientnet_b0", "efficientnet_b0_rwightman-3dd342df.pth", "sha256 7f5810bc...", 82, 1280, bicubic(256, 224)],
+      ["efficientnet_b1", "efficientnet_b1_rwightman-533bc792.pth", "prefix bac287d4", 116, 1280, bicubic(256, 240)],
+      ["efficientnet_b2", "efficientnet_b2_rwightman-bcdf34b7.pth", "sha256 c35c1473...", 116, 1408, bicubic(288, 288)],
+      ["efficientnet_b3", "efficientnet_b3_rwightman-cf984f9c.pth", "sha256 b3899882...", 131, 1536, bicubic(320, 300)],
     ]);
     expect(modelEntry("resnet50").publishedAccuracy).toBe(0.7613);
     expect(inputRecipe(modelEntry("efficientnet_b3"), "paper")).toEqual({ kind: "squash", size: 224, interpolation: "bilinear" });

@@ -132,10 +132,20 @@ describe("CSG training", () => {
     const tfjs = await trainCsg({ ...short, engine: "tfjs", cacheDir: tmp() });
     expect(tfjs.history.epochs[0].engine).toBe("tfjs/wasm");
     expect(onnx.history.epochs[0].engine).toBe("onnxruntime-node/cpu");
-    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[i])), 0);
-    expect(maxDiff(tfjs.gates.data, onnx.gates.data)).toBeLessThan(1e-5);
-    expect(maxDiff(tfjs.stateDict.get("linear.weight")!.data, onnx.stateDict.get("linear.weight")!.data)).toBeLessThan(1e-5);
-    expect(maxDiff(tfjs.stateDict.get("layer3.0.conv1.weight")!.data, onnx.stateDict.get("layer3.0.conv1.weight")!.data)).toBeLessThan(1e-5);
+    // Adam's first steps are nearly lr * sign(g): an entry whose gradient sits at rounding level may step either
+    // way on either engine, so entries are not compared one by one. Over a whole tensor the engines agree to a
+    // small fraction of how far training moved it (the gates from the renormalised start, all ones).
+    const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0));
+    const start = short.stateDict;
+    const compared: [string, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>][] = [
+      ["gates", tfjs.gates.data, onnx.gates.data, new Float32Array(onnx.gates.data.length).fill(1)],
+      ...["linear.weight", "layer3.0.conv1.weight"].map((n) => [n, tfjs.stateDict.get(n)!.data, onnx.stateDict.get(n)!.data, start.get(n)!.data] as [string, Float32Array, Float32Array, Float32Array]),
+    ];
+    for (const [name, a, b, from] of compared) {
+      const moved = distance(b, from);
+      expect({ name, moved: moved > 0 }).toEqual({ name, moved: true });
+      expect({ name, close: distance(a, b) <= 1e-3 * moved }).toEqual({ name, close: true });
+    }
     expect(tfjs.history.epochs[0].loss).toBeCloseTo(onnx.history.epochs[0].loss, 4);
   });
 

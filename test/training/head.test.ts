@@ -49,6 +49,6 @@ describe("head-only retraining", () => {
     const a = retrainHead(train, train, layer, sets, { epochs: 2, seed: 9, lr: 0.01 });
     const b = retrainHead(train, train, layer, sets, { epochs: 2, seed: 9, lr: 0.01 });
     expect(b.layer.weight).toEqual(a.layer.weight);
-    expect(() => retrainHead(train, train, { ...layer, features: 10 }, sets)).toThrow();
+    expect(() => retrainHead(train, train, { ...layer, features: 10 }, sets)).toThrow("layer expects 10 features but the feature matrix has 12 columns");
   });
 });
