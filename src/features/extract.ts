@@ -2,7 +2,7 @@
 import { augmentRange, batchView, type ImageSet, normalise } from "../data";
 import { IMAGE_HEIGHT, IMAGE_WIDTH } from "../data/image-set";
 import { preprocessBatch, type Recipe, recipeOutputSide } from "../data/preprocess";
-import type { ForwardEngine } from "../models/engine";
+import type { ForwardEngine, ModelShape } from "../models/engine";
 import { createEngine } from "../models/engines";
 import type { ModelSpec } from "../models/spec";
 import type { StateDict } from "../torch";
@@ -65,13 +65,13 @@ export async function extractWithWeights(spec: ModelSpec, stateDict: StateDict, 
 }
 
 /**
- * Features and logits of a float32 NCHW batch that is already normalised (what a PyTorch model takes), shape
- * [N, C, H, W] with C, H, W the model's; each slice of `batchSize` is reordered to the engines' NHWC.
+ * Features and logits of a float32 batch that is already normalised: NCHW [N, C, H, W] (what a PyTorch model
+ * takes; each slice of `batchSize` is reordered to the engines' NHWC) or, for a model whose graph takes it, NHWC.
  */
-export async function forwardNchw(engine: ForwardEngine, input: { shape: number[]; data: Float32Array }, batchSize = DEFAULT_BATCH_SIZE, onProgress: Progress = silentProgress): Promise<Extracted> {
+export async function forwardBatch(engine: ForwardEngine, input: { shape: number[]; data: Float32Array }, layout: "nchw" | "nhwc" = "nchw", batchSize = DEFAULT_BATCH_SIZE, onProgress: Progress = silentProgress): Promise<Extracted> {
   const { spec } = engine;
   const [h, w, c] = spec.inputShape;
-  checkNchwShape(spec, input.shape);
+  checkBatchShape(spec, input.shape, layout);
   const n = input.shape[0];
   const features = new Float32Array(n * spec.featureWidth);
   const logits = new Float32Array(n * spec.classes);
@@ -80,10 +80,14 @@ export async function forwardNchw(engine: ForwardEngine, input: { shape: number[
   onProgress({ stage, done: 0, total: n, unit: "images" });
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);
-    const nhwc = new Float32Array(count * plane * c);
-    for (let i = 0; i < count; i++) {
-      const from = (start + i) * c * plane;
-      for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) nhwc[(i * plane + p) * c + ch] = input.data[from + ch * plane + p];
+    let nhwc: Float32Array;
+    if (layout === "nhwc") nhwc = input.data.subarray(start * plane * c, (start + count) * plane * c);
+    else {
+      nhwc = new Float32Array(count * plane * c);
+      for (let i = 0; i < count; i++) {
+        const from = (start + i) * c * plane;
+        for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) nhwc[(i * plane + p) * c + ch] = input.data[from + ch * plane + p];
+      }
     }
     const out = await engine.forward(nhwc, count);
     features.set(out.features, start * spec.featureWidth);
@@ -93,11 +97,13 @@ export async function forwardNchw(engine: ForwardEngine, input: { shape: number[
   return { features, logits };
 }
 
-/** An NCHW batch shape the model takes, or an error naming what to change. */
-export function checkNchwShape(spec: ModelSpec, shape: number[]): void {
+/** A batch shape the model takes in the given layout, or an error naming what to change. */
+export function checkBatchShape(spec: ModelShape, shape: number[], layout: "nchw" | "nhwc" = "nchw"): void {
   const [h, w, c] = spec.inputShape;
-  if (shape.length !== 4 || shape[1] !== c || shape[2] !== h || shape[3] !== w) {
-    throw new Error(`${spec.name} takes a float32 batch of shape (N, ${c}, ${h}, ${w}) in NCHW order, normalised as the model expects; got (${shape.join(", ")})`);
+  const want = layout === "nchw" ? [c, h, w] : [h, w, c];
+  if (shape.length !== 4 || shape.slice(1).join() !== want.join()) {
+    const named = layout === "nchw" ? "NCHW order, normalised as the model expects" : "NHWC order (the layout this model's graph takes), normalised as the model expects";
+    throw new Error(`${spec.name} takes a float32 batch of shape (N, ${want.join(", ")}) in ${named}; got (${shape.join(", ")})`);
   }
   if (shape[0] < 1) throw new Error(`the input batch holds no image (shape (${shape.join(", ")}))`);
 }

@@ -2,14 +2,16 @@
 import { resolveCacheDir } from "../artifacts";
 import { batchView, getNormalisation, loadCifar10, type Split } from "../data";
 import { checkSplitName } from "../data/image-set";
-import { inputRecipe, modelEntry } from "../models/registry";
 import { accuracy, type FeatureMatrix, type LinearLayer, predictFromLogits } from "../method";
-import { createEngine, type EngineChoice } from "../models/engines";
-import { loadPretrained, type Pretrained } from "../models/pretrained";
+import type { EngineChoice } from "../models/engines";
+import type { ModelShape } from "../models/engine";
+import { checkModelName, type LoadedModel, loadAnyModel, modelKey, modelName, modelRecipe, openEngine } from "../models/load";
+import { importOnnx, isOnnxFile } from "../models/import/onnx-model";
+import { modelEntry } from "../models/registry";
 import { CIFAR10_CLASSES } from "../data";
+import { IMAGE_HEIGHT } from "../data/image-set";
 import { recipeId, recipeOutputSide } from "../data/preprocess";
 import type { Progress } from "../progress";
-import type { ModelSpec } from "../models/spec";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
 import { runExtraction } from "./extract";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
@@ -19,6 +21,7 @@ export { featureCachePath, readFeatureCache } from "./cache";
 export { runExtraction, DEFAULT_BATCH_SIZE } from "./extract";
 
 export interface GetFeaturesOptions {
+  /** A registry name, or an ONNX file to import. */
   model: string;
   split: Split;
   norm?: string;
@@ -35,12 +38,13 @@ export interface GetFeaturesOptions {
   /** torchvision (each weight's evaluation preset, default) or paper (224 x 224 squash); CIFAR ResNets ignore it. */
   preprocessing?: string;
   /** The model already loaded with the same weights and preprocessing (saves reading the checkpoint twice). */
-  pretrained?: Pretrained;
+  pretrained?: LoadedModel;
 }
 
 /** Every option of getFeatures checked before a checkpoint, a split or an engine is loaded. */
 export function validateFeatureOptions(opts: GetFeaturesOptions): void {
-  inputRecipe(modelEntry(opts.model), opts.preprocessing ?? "torchvision");
+  checkModelName(opts.model);
+  modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT);
   checkSplitName(opts.split);
   getNormalisation(opts.norm ?? "checkpoint");
   const positive = (name: string, v: number | null | undefined) => {
@@ -53,43 +57,44 @@ export function validateFeatureOptions(opts: GetFeaturesOptions): void {
 }
 
 /**
- * The description getFeatures runs on CIFAR-10 images, known before any weights are read (the final layer must
- * have CIFAR-10's classes; the feature width does not depend on them), so options are checked against it first.
+ * The shape of the model getFeatures runs on CIFAR-10 images, known before any weights are read (the final layer
+ * must have CIFAR-10's classes; the feature width does not depend on them), so options are checked against it first.
+ * An imported model's shape is its graph's, read here.
  */
-export function cifarSpec(opts: Pick<GetFeaturesOptions, "model" | "preprocessing">): ModelSpec {
-  const entry = modelEntry(opts.model);
-  return entry.buildSpec(CIFAR10_CLASSES.length, recipeOutputSide(inputRecipe(entry, opts.preprocessing ?? "torchvision"), 32, 32));
+export function cifarSpec(opts: Pick<GetFeaturesOptions, "model" | "preprocessing">): ModelShape {
+  const side = recipeOutputSide(modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT), IMAGE_HEIGHT, IMAGE_HEIGHT);
+  if (isOnnxFile(opts.model)) return importOnnx(opts.model, { inputSize: side }).spec;
+  return modelEntry(opts.model).buildSpec(CIFAR10_CLASSES.length, side);
 }
 
 /**
  * The model as getFeatures runs it on CIFAR-10 images: built for the input side its preprocessing produces, and
  * refused unless its final layer has CIFAR-10's classes (an ImageNet head cannot be scored on CIFAR labels).
  */
-export async function loadForCifar(opts: Pick<GetFeaturesOptions, "model" | "weights" | "preprocessing" | "onProgress" | "cacheDir">): Promise<Pretrained> {
-  const entry = modelEntry(opts.model);
-  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
-  const pretrained = await loadPretrained(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 32, 32), onProgress: opts.onProgress, cacheDir: opts.cacheDir });
-  checkCifarClasses(pretrained);
-  return pretrained;
+export async function loadForCifar(opts: Pick<GetFeaturesOptions, "model" | "weights" | "preprocessing" | "onProgress" | "cacheDir">): Promise<LoadedModel> {
+  const recipe = modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT);
+  const model = await loadAnyModel(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, IMAGE_HEIGHT, IMAGE_HEIGHT), onProgress: opts.onProgress, cacheDir: opts.cacheDir });
+  checkCifarClasses(model);
+  return model;
 }
 
-function checkCifarClasses(p: Pretrained): void {
+function checkCifarClasses(p: LoadedModel): void {
   if (p.spec.classes === CIFAR10_CLASSES.length) return;
+  const name = modelName(p);
   throw new Error(
-    `${p.checkpointPath}: ${p.entry.name}'s final layer has ${p.spec.classes} classes, CIFAR-10 has ${CIFAR10_CLASSES.length}; ` +
-      `pass --weights with a ${p.entry.name} whose final layer was fine-tuned to CIFAR-10's 10 classes`,
+    `${p.checkpointPath}: ${name}'s final layer has ${p.spec.classes} classes, CIFAR-10 has ${CIFAR10_CLASSES.length}; ` +
+      (p.kind === "imported" ? "give a model trained on CIFAR-10's 10 classes" : `pass --weights with a ${name} whose final layer was fine-tuned to CIFAR-10's 10 classes`),
   );
 }
 
 export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet> {
   validateFeatureOptions(opts);
   const cacheDir = resolveCacheDir(opts.cacheDir);
-  const entry = modelEntry(opts.model);
-  const recipe = inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  const recipe = modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT);
   const pretrained = opts.pretrained ?? (await loadForCifar({ ...opts, cacheDir }));
   checkCifarClasses(pretrained);
   const key: FeatureSetKey = {
-    model: opts.model,
+    model: modelKey(opts.model),
     split: opts.split,
     norm: opts.norm ?? "checkpoint",
     augmentSeed: opts.augmentSeed ?? null,
@@ -103,7 +108,7 @@ export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet>
 
   const all = await loadCifar10(opts.split, { onProgress: opts.onProgress, cacheDir });
   const images = key.limit === null || key.limit >= all.count ? all : batchView(all, 0, key.limit);
-  const engine = await createEngine(pretrained.spec, pretrained.stateDict, opts.engine);
+  const engine = await openEngine(pretrained, opts.engine);
   try {
     const aug = key.augmentSeed === null ? "" : `, augmented seed ${key.augmentSeed}`;
     const { features, logits } = await runExtraction(engine, images, {

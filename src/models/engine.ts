@@ -1,6 +1,9 @@
 /** The contract every inference engine (TF.js, ONNX Runtime, ...) meets, so feature extraction does not care which runs. */
 import type { ModelSpec } from "./spec";
 
+/** What running a model needs to know of it, whether it was built from a description or imported as a graph. */
+export type ModelShape = Pick<ModelSpec, "name" | "inputShape" | "featureWidth" | "classes">;
+
 export interface ForwardResult {
   /** Pooled penultimate features, count x spec.featureWidth, row-major. */
   features: Float32Array;
@@ -11,7 +14,7 @@ export interface ForwardResult {
 export interface ForwardEngine {
   /** Human-readable name of what computes, e.g. "tfjs/wasm" or "onnxruntime-node/cpu"; reported to the user. */
   readonly backend: string;
-  readonly spec: ModelSpec;
+  readonly spec: ModelShape;
   /** Forward a batch of already-normalised images (count x 32 x 32 x 3, NHWC). */
   forward(images: Float32Array, count: number): Promise<ForwardResult>;
   /** Release native or tensor memory. */

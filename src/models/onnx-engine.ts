@@ -77,7 +77,7 @@ class OnnxForwardEngine implements ForwardEngine {
   }
 }
 
-function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+export function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
   const dst = new Float32Array(src.length);
   const plane = h * w;
   for (let b = 0; b < n; b++) {

@@ -1,7 +1,9 @@
 /**
- * Minimal protobuf writer for the subset of onnx.proto that the exporters emit. Hand-written so the
- * project needs no protobuf dependency; field numbers follow onnx/onnx.proto (IR version 8).
+ * ONNX files in and out, through the maintained protobuf definitions of the `onnx-proto` package (protobufjs):
+ * the small description our exporters build (nodes, float and int64 initializers, typed inputs and outputs) is
+ * encoded to ModelProto bytes, and any model a framework wrote is decoded for the importer.
  */
+import { onnx } from "onnx-proto";
 
 /** ONNX TensorProto.DataType values used here. */
 export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
@@ -50,161 +52,81 @@ export interface OnnxModel {
 }
 
 const IR_VERSION = 8;
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
-const WIRE_FIXED32 = 5;
+const { AttributeType } = onnx.AttributeProto;
 
-class ProtoWriter {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-
-  private push(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-  }
-
-  private varint(value: number | bigint): void {
-    // Negative int64 values are encoded as their 64-bit two's complement (10 bytes), as protobuf requires.
-    let v = BigInt.asUintN(64, BigInt(value));
-    const out: number[] = [];
-    while (v >= 0x80n) {
-      out.push(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
-    }
-    out.push(Number(v));
-    this.push(Uint8Array.from(out));
-  }
-
-  private tag(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
-  }
-
-  int(field: number, value: number): this {
-    if (!Number.isSafeInteger(value)) throw new Error(`protobuf integer field ${field} got non-integer ${value}`);
-    this.tag(field, WIRE_VARINT);
-    this.varint(value);
-    return this;
-  }
-
-  float(field: number, value: number): this {
-    this.tag(field, WIRE_FIXED32);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, value, true);
-    this.push(b);
-    return this;
-  }
-
-  bytes(field: number, value: Uint8Array): this {
-    this.tag(field, WIRE_LEN);
-    this.varint(value.length);
-    this.push(value);
-    return this;
-  }
-
-  string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
-  }
-
-  message(field: number, build: (w: ProtoWriter) => void): this {
-    const inner = new ProtoWriter();
-    build(inner);
-    return this.bytes(field, inner.finish());
-  }
-
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let offset = 0;
-    for (const c of this.chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
-  }
-}
-
-function writeTensor(w: ProtoWriter, t: OnnxTensor): void {
+function tensorProto(t: OnnxTensor): onnx.ITensorProto {
   const count = t.dims.reduce((a, b) => a * b, 1);
-  if (t.data.length !== count) {
-    throw new Error(`ONNX tensor ${t.name}: ${t.data.length} values do not fill shape [${t.dims.join(", ")}]`);
-  }
-  for (const d of t.dims) w.int(1, d);
+  if (t.data.length !== count) throw new Error(`ONNX tensor ${t.name}: ${t.data.length} values do not fill shape [${t.dims.join(", ")}]`);
   if (t.data instanceof Float32Array) {
-    w.int(2, OnnxDataType.FLOAT);
-    w.string(8, t.name);
-    const le = new Uint8Array(t.data.length * 4);
-    const view = new DataView(le.buffer);
+    // Little-endian raw bytes, as ONNX stores them (and as every x86 and ARM host lays out a Float32Array).
+    const raw = new Uint8Array(t.data.length * 4);
+    const view = new DataView(raw.buffer);
     t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
-    w.bytes(9, le);
-  } else {
-    w.int(2, OnnxDataType.INT64);
-    for (const v of t.data) w.int(7, v);
-    w.string(8, t.name);
+    return { name: t.name, dims: t.dims, dataType: OnnxDataType.FLOAT, rawData: raw };
   }
+  for (const v of t.data) if (!Number.isSafeInteger(v)) throw new Error(`ONNX tensor ${t.name}: int64 value ${v} is not an integer`);
+  return { name: t.name, dims: t.dims, dataType: OnnxDataType.INT64, int64Data: t.data };
 }
 
-// AttributeProto.AttributeType values.
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_FLOATS = 6;
-const ATTR_INTS = 7;
-
-function writeAttribute(w: ProtoWriter, name: string, value: OnnxAttributeValue): void {
-  w.string(1, name);
+function attributeProto(name: string, value: OnnxAttributeValue): onnx.IAttributeProto {
   if (typeof value === "number") {
-    w.int(3, value).int(20, ATTR_INT);
-  } else if (typeof value === "string") {
-    w.string(4, value).int(20, ATTR_STRING);
-  } else if (Array.isArray(value)) {
-    for (const v of value) w.int(8, v);
-    w.int(20, ATTR_INTS);
-  } else if ("floats" in value) {
-    for (const v of value.floats) w.float(7, v);
-    w.int(20, ATTR_FLOATS);
-  } else {
-    w.float(2, value.float).int(20, ATTR_FLOAT);
+    if (!Number.isSafeInteger(value)) throw new Error(`ONNX attribute ${name}: ${value} is not an integer (give { float } for a float)`);
+    return { name, type: AttributeType.INT, i: value };
   }
+  if (typeof value === "string") return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
+  if ("floats" in value) return { name, type: AttributeType.FLOATS, floats: value.floats };
+  return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
-function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
-  w.string(1, v.name);
-  w.message(2, (type) =>
-    type.message(1, (tensorType) => {
-      tensorType.int(1, v.elemType);
-      tensorType.message(2, (shape) => {
-        for (const d of v.shape) {
-          shape.message(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.string(2, d)));
-        }
-      });
-    }),
-  );
-}
-
-function writeNode(w: ProtoWriter, n: OnnxNode): void {
-  for (const i of n.inputs) w.string(1, i);
-  for (const o of n.outputs) w.string(2, o);
-  if (n.name) w.string(3, n.name);
-  w.string(4, n.opType);
-  for (const [name, value] of Object.entries(n.attributes ?? {})) {
-    w.message(5, (a) => writeAttribute(a, name, value));
-  }
-  if (n.domain) w.string(7, n.domain);
+function valueInfoProto(v: OnnxValueInfo): onnx.IValueInfoProto {
+  const dim = v.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d }));
+  return { name: v.name, type: { tensorType: { elemType: v.elemType, shape: { dim } } } };
 }
 
 /** Serialise an ONNX model to ModelProto bytes, ready for an InferenceSession. */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
-  const w = new ProtoWriter();
-  w.int(1, IR_VERSION);
-  w.string(2, model.producerName);
-  w.string(3, model.producerVersion);
-  w.message(7, (g) => {
-    for (const n of model.graph.nodes) g.message(1, (m) => writeNode(m, n));
-    g.string(2, model.graph.name);
-    for (const t of model.graph.initializers) g.message(5, (m) => writeTensor(m, t));
-    for (const v of model.graph.inputs) g.message(11, (m) => writeValueInfo(m, v));
-    for (const v of model.graph.outputs) g.message(12, (m) => writeValueInfo(m, v));
-  });
-  w.message(8, (o) => o.string(1, "").int(2, model.opsetVersion));
-  for (const extra of model.extraOpsets ?? []) w.message(8, (o) => o.string(1, extra.domain).int(2, extra.version));
-  return w.finish();
+  const g = model.graph;
+  const proto: onnx.IModelProto = {
+    irVersion: IR_VERSION,
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    graph: {
+      name: g.name,
+      node: g.nodes.map((n) => ({
+        input: n.inputs, output: n.outputs, name: n.name ?? "", opType: n.opType, domain: n.domain ?? "",
+        attribute: Object.entries(n.attributes ?? {}).map(([name, value]) => attributeProto(name, value)),
+      })),
+      initializer: g.initializers.map(tensorProto),
+      input: g.inputs.map(valueInfoProto),
+      output: g.outputs.map(valueInfoProto),
+    },
+    opsetImport: [{ domain: "", version: model.opsetVersion }, ...(model.extraOpsets ?? []).map((o) => ({ domain: o.domain, version: o.version }))],
+  };
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** ModelProto bytes as protobufjs objects; a file that is not one fails naming it. */
+export function decodeOnnxModel(bytes: Uint8Array, where: string): onnx.ModelProto {
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new Error(`${where} is not an ONNX model (${(err as Error).message}); export one with torch.onnx.export or tf2onnx`);
+  }
+  if (model.graph === null || model.graph === undefined || (model.graph.node ?? []).length === 0) {
+    throw new Error(`${where} is not an ONNX model: it holds no graph (or an empty one); export one with torch.onnx.export or tf2onnx`);
+  }
+  return model;
+}
+
+/** An int64 field as a number (protobufjs hands them over as Long). */
+export function int64(v: number | { toNumber(): number } | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === "number" ? v : v.toNumber();
+}
+
+/** Encodes a decoded (and perhaps edited) model back to bytes. */
+export function encodeModelProto(model: onnx.IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
 }

@@ -10,6 +10,7 @@ import { createTfjsEngine } from "./tfjs-resnet";
 import { checkStateDict, readWeights } from "./weights";
 
 export interface Pretrained {
+  kind: "registry";
   entry: ModelEntry;
   spec: ModelSpec;
   stateDict: StateDict;
@@ -47,7 +48,7 @@ export async function loadPretrained(name: string, opts: LoadPretrainedOptions =
   checkStateDict(spec, stateDict, checkpointPath);
   const head = spec.layers.find((l): l is LinearLayerSpec => l.op === "linear")!;
   return {
-    entry, spec, stateDict, checkpointPath, checkpointSha256, registryWeights: opts.weights === undefined,
+    kind: "registry", entry, spec, stateDict, checkpointPath, checkpointSha256, registryWeights: opts.weights === undefined,
     finalLayer: { weight: stateDict.get(`${head.param}.weight`)!.data, bias: stateDict.get(`${head.param}.bias`)!.data },
   };
 }

@@ -27,7 +27,7 @@ export const evalCommand: Command = {
     const test = await getFeatures({ ...choice, pretrained, split: "test", augmentSeed: null, onProgress });
     const accuracy = percent(logitAccuracy(test));
     // A published accuracy belongs to the registry's checkpoint on its own dataset only.
-    const published = pretrained.registryWeights && pretrained.entry.dataset === "cifar10" ? percent(pretrained.entry.publishedAccuracy) : null;
+    const published = pretrained.kind === "registry" && pretrained.registryWeights && pretrained.entry.dataset === "cifar10" ? percent(pretrained.entry.publishedAccuracy) : null;
     const input = test.recipe === undefined ? "" : `${test.recipe}, `;
     ctx.log(
       `${choice.model} (${input}${choice.norm} normalisation, ${test.backend}${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): ` +

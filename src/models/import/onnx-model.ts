@@ -1,0 +1,182 @@
+/**
+ * Any CNN classifier exported to ONNX, as a model the pipeline runs: the file is read and checked, its final
+ * linear layer becomes the decomposable layer, and the graph gets the penultimate features, the logits and the
+ * last spatial map as extra outputs, so one ONNX Runtime run gives everything extraction and the maps read.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { availableParallelism } from "node:os";
+import * as path from "node:path";
+import * as ort from "onnxruntime-node";
+import type { onnx } from "onnx-proto";
+import type { ForwardEngine, ForwardResult, ModelShape } from "../engine";
+import { openOnProvider, providerFromEnv, type ProviderChoice } from "../execution-provider";
+import { nhwcToNchw, sessionOptions } from "../onnx-engine";
+import { decodeOnnxModel, encodeModelProto } from "../onnx-proto";
+import { findFinalLayer, findPooledMap, indexGraph, inputLayout, negativeSource, type PooledMap } from "./onnx-graph";
+
+export interface ImportedOnnxModel {
+  kind: "imported";
+  format: "onnx";
+  /** The file as given, resolved. */
+  file: string;
+  /** The same, under the name registry models give their weights' file. */
+  checkpointPath: string;
+  /** Identifies the weights in cache keys and reports (the file's sha256). */
+  checkpointSha256: string;
+  spec: ModelShape;
+  /** The decomposable layer: weight classes x features (row-major), bias. */
+  finalLayer: { weight: Float32Array; bias: Float32Array };
+  /** How the graph takes its input: layout, and the batch size when the graph fixes one. */
+  input: { name: string; layout: "nchw" | "nhwc"; batch: number | null };
+  /** Graph outputs the engine reads. */
+  outputs: { features: string; logits: string; map: string | null };
+  /** The last spatial map's layout, when the features are its global average. */
+  map: PooledMap | null;
+  /** Things a user should know (features that can be negative); the run goes on. */
+  warnings: string[];
+  /** The model with the extra outputs, what the engine opens. */
+  bytes: Uint8Array;
+  /** The model as read (for export). */
+  proto: onnx.ModelProto;
+}
+
+export interface ImportOptions {
+  /** Side of the square images the preprocessing gives; required where the graph leaves H and W open. */
+  inputSize?: number;
+}
+
+/** Whether `--model` names a file to import rather than a registry model. */
+export function isOnnxFile(model: string): boolean {
+  return model.toLowerCase().endsWith(".onnx");
+}
+
+/** The last model imported, by file, size, modification time and input size: a command checks, then loads, once. */
+let last: { key: string; model: ImportedOnnxModel } | null = null;
+
+/** Reads, checks and prepares an ONNX classifier; every problem is reported before any image is decoded. */
+export function importOnnx(file: string, options: ImportOptions = {}): ImportedOnnxModel {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new Error(`model file ${abs} does not exist`);
+  const stat = fs.statSync(abs);
+  const key = JSON.stringify([abs, stat.size, stat.mtimeMs, options.inputSize ?? null]);
+  if (last?.key === key) return last.model;
+  const model = readOnnx(abs, options);
+  last = { key, model };
+  return model;
+}
+
+function readOnnx(abs: string, options: ImportOptions): ImportedOnnxModel {
+  const bytes = fs.readFileSync(abs);
+  const proto = decodeOnnxModel(bytes, abs);
+  const index = indexGraph(proto.graph!);
+  const input = inputLayout(index, abs);
+  const head = findFinalLayer(index, abs);
+  const map = findPooledMap(index, head.features, abs);
+  const warnings: string[] = [];
+  const negative = negativeSource(index, head.features, abs);
+  if (negative !== null) {
+    warnings.push(`${path.basename(abs)}: the penultimate features come from ${negative}, which can be negative; Algorithm 1 ranks features by size and assumes they are non-negative (post-ReLU), so read its sets with care`);
+  }
+  const side = fixedSide(input, options.inputSize, abs);
+  const outputs = { features: head.features, logits: head.logits, map: map?.name ?? null };
+  return {
+    kind: "imported", format: "onnx", file: abs, checkpointPath: abs, checkpointSha256: createHash("sha256").update(bytes).digest("hex"),
+    spec: { name: path.basename(abs), inputShape: [side, side, 3], featureWidth: head.featureWidth, classes: head.classes },
+    finalLayer: { weight: head.weight, bias: head.bias },
+    input: { name: input.name, layout: input.layout, batch: input.batch },
+    outputs, map, warnings, bytes: withOutputs(proto, Object.values(outputs).filter((o): o is string => o !== null)), proto,
+  };
+}
+
+/** The square input side: the graph's fixed H = W, which a given preprocessing must match, or the preprocessing's. */
+function fixedSide(input: { height: number | null; width: number | null }, wanted: number | undefined, where: string): number {
+  const { height, width } = input;
+  if (height !== null && width !== null) {
+    if (height !== width) throw new Error(`${where} takes ${height} x ${width} images; decomp feeds square ones (resize and crop, or squash, to one side)`);
+    if (wanted !== undefined && wanted !== height) {
+      throw new Error(`${where} takes ${height} x ${height} images but the preprocessing gives ${wanted} x ${wanted}; use --crop ${height} (or --squash ${height}), or a sidecar ${path.basename(where)}.preprocess.json that says so`);
+    }
+    return height;
+  }
+  if (wanted === undefined) throw new Error(`${where} leaves its input's height and width open; give the size with --crop N or --squash N`);
+  return wanted;
+}
+
+/** The model with `names` added as graph outputs (float tensors of whatever shape), so a run returns them. */
+function withOutputs(proto: onnx.ModelProto, names: string[]): Uint8Array {
+  const graph = proto.graph!;
+  const present = new Set((graph.output ?? []).map((o) => o.name));
+  const extra = names.filter((n, i) => !present.has(n) && names.indexOf(n) === i).map((name) => ({ name, type: { tensorType: { elemType: 1 } } }));
+  return encodeModelProto({ ...proto, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } });
+}
+
+class ImportedOnnxEngine implements ForwardEngine {
+  private session: ort.InferenceSession | null;
+
+  constructor(private readonly model: ImportedOnnxModel, session: ort.InferenceSession, readonly backend: string) {
+    this.session = session;
+  }
+
+  get spec(): ModelShape {
+    return this.model.spec;
+  }
+
+  async forward(images: Float32Array, count: number): Promise<ForwardResult> {
+    const [h, w, c] = this.spec.inputShape;
+    const per = h * w * c;
+    if (!Number.isInteger(count) || count < 1 || images.length < count * per) throw new Error(`forward got ${images.length} values for ${count} images of ${h} x ${w} x ${c}`);
+    const { featureWidth: m, classes } = this.spec;
+    const features = new Float32Array(count * m);
+    const logits = new Float32Array(count * classes);
+    // A graph exported with a fixed batch runs in slices of that size, the last one padded with zeros.
+    const step = this.model.input.batch ?? count;
+    for (let start = 0; start < count; start += step) {
+      const n = Math.min(step, count - start);
+      const slice = new Float32Array(step * per);
+      slice.set(images.subarray(start * per, (start + n) * per));
+      const out = await this.run(slice, step);
+      features.set(out.features.subarray(0, n * m), start * m);
+      logits.set(out.logits.subarray(0, n * classes), start * classes);
+    }
+    return { features, logits };
+  }
+
+  /** One session run on `count` NHWC images: features and logits, checked against the widths the head gave. */
+  private async run(nhwc: Float32Array, count: number): Promise<ForwardResult> {
+    if (!this.session) throw new Error("the imported model's engine was disposed");
+    const [h, w, c] = this.spec.inputShape;
+    const nchw = this.model.input.layout === "nchw";
+    const tensor = new ort.Tensor("float32", nchw ? nhwcToNchw(nhwc, count, h, w, c) : nhwc, nchw ? [count, c, h, w] : [count, h, w, c]);
+    const { features, logits } = this.model.outputs;
+    const out = await this.session.run({ [this.model.input.name]: tensor }, [features, logits]);
+    tensor.dispose();
+    const f = new Float32Array(out[features].data as Float32Array);
+    const l = new Float32Array(out[logits].data as Float32Array);
+    out[features].dispose();
+    out[logits].dispose();
+    if (f.length !== count * this.spec.featureWidth || l.length !== count * this.spec.classes) {
+      throw new Error(`${this.model.file}: a run gave ${f.length / count} features and ${l.length / count} logits per image, the final layer says ${this.spec.featureWidth} and ${this.spec.classes}`);
+    }
+    return { features: f, logits: l };
+  }
+
+  dispose(): void {
+    void this.session?.release();
+    this.session = null;
+  }
+}
+
+/** Opens the imported graph on the provider DECOMP_EP (or `provider`) picks, as the registry's engine does. */
+export async function openImportedEngine(model: ImportedOnnxModel, provider: ProviderChoice = providerFromEnv()): Promise<ForwardEngine> {
+  const threads = availableParallelism();
+  return openOnProvider(provider, model.spec.name, async (p) => {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads, false, p));
+    } catch (err) {
+      throw new Error(`${model.file}: ONNX Runtime cannot load it (${(err as Error).message.split("\n")[0]})`);
+    }
+    return new ImportedOnnxEngine(model, session, `onnxruntime-node/${p}`);
+  });
+}

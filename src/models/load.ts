@@ -1,0 +1,89 @@
+/**
+ * A model by what `--model` says: a registry name (its checkpoint, description and preset) or a file to import
+ * (an ONNX classifier). Both come back with what the pipeline needs: the shape, the final layer, the identity of
+ * the weights for cache keys, the preprocessing to feed it, and an engine to run it.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Recipe } from "../data/preprocess";
+import type { Progress } from "../progress";
+import type { ForwardEngine, ModelShape } from "./engine";
+import { createEngine, type EngineChoice } from "./engines";
+import { importOnnx, type ImportedOnnxModel, isOnnxFile, openImportedEngine } from "./import/onnx-model";
+import { indexGraph, inputLayout } from "./import/onnx-graph";
+import { decodeOnnxModel } from "./onnx-proto";
+import { loadPretrained, type Pretrained } from "./pretrained";
+import { inputRecipe, modelEntry, PREPROCESSINGS } from "./registry";
+
+export type LoadedModel = Pretrained | ImportedOnnxModel;
+
+export interface LoadOptions {
+  weights?: string;
+  /** Square input side the preprocessing gives. */
+  inputSize?: number;
+  onProgress?: Progress;
+  cacheDir?: string;
+}
+
+/** Checks the name (a known model, or an existing ONNX file) without reading any weights. */
+export function checkModelName(model: string): void {
+  if (isOnnxFile(model)) {
+    if (!fs.existsSync(model)) throw new Error(`model file ${path.resolve(model)} does not exist`);
+    return;
+  }
+  modelEntry(model);
+}
+
+export async function loadAnyModel(model: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  if (!isOnnxFile(model)) return loadPretrained(model, opts);
+  if (opts.weights !== undefined) throw new Error(`--weights is for registry models; ${model} carries its own weights`);
+  return importOnnx(model, { inputSize: opts.inputSize });
+}
+
+/** An engine running the model: the registry's description on DECOMP_ENGINE's choice, or the imported graph. */
+export function openEngine(model: LoadedModel, choice?: EngineChoice): Promise<ForwardEngine> {
+  return model.kind === "imported" ? openImportedEngine(model) : createEngine(model.spec, model.stateDict, choice);
+}
+
+/** What the model's weights are called in cache keys and file names: the registry name, or the file's base name. */
+export function modelKey(model: string): string {
+  return isOnnxFile(model) ? `${path.basename(model, path.extname(model)).replace(/[^\w.-]/g, "_")}-onnx` : model;
+}
+
+/** The model's display name. */
+export function modelName(model: LoadedModel): string {
+  return model.kind === "imported" ? model.spec.name : model.entry.name;
+}
+
+export function modelShape(model: LoadedModel): ModelShape {
+  return model.spec;
+}
+
+/**
+ * The fixed square side an ONNX file's input declares, or null when height or width is left open; read without
+ * preparing the model (the recipe is chosen from it before the weights are used).
+ */
+export function onnxInputSide(file: string): number | null {
+  const where = path.resolve(file);
+  const input = inputLayout(indexGraph(decodeOnnxModel(fs.readFileSync(where), where).graph!), where);
+  return input.height !== null && input.height === input.width ? input.height : null;
+}
+
+/** torchvision's ImageNet evaluation preset: resize the shorter side to 256, centre-crop 224, bilinear. */
+const IMAGENET_PRESET: Recipe = { kind: "resize-crop", resize: 256, crop: 224, interpolation: "bilinear" };
+
+/**
+ * The resize and crop a model's images get. A registry model: its preset (or the paper's squash). An imported
+ * model carries none: `torchvision` (default) keeps images of the graph's own fixed side as they are (a CIFAR
+ * network on CIFAR images), and otherwise scales torchvision's preset to that side (resize S * 256 / 224, crop S),
+ * or uses the preset itself where the graph leaves the side open; `paper` squashes to the side (224 if open).
+ */
+export function modelRecipe(model: string, preprocessing: string, imageSide: number | null): Recipe {
+  if (!isOnnxFile(model)) return inputRecipe(modelEntry(model), preprocessing);
+  if (!(PREPROCESSINGS as readonly string[]).includes(preprocessing)) throw new Error(`unknown preprocessing '${preprocessing}'; known: ${PREPROCESSINGS.join(", ")}`);
+  const side = onnxInputSide(model);
+  if (preprocessing === "paper") return { kind: "squash", size: side ?? 224, interpolation: "bilinear" };
+  if (side === null) return IMAGENET_PRESET;
+  if (side === imageSide) return { kind: "native" };
+  return { kind: "resize-crop", resize: Math.round((side * 256) / 224), crop: side, interpolation: "bilinear" };
+}
