@@ -2,7 +2,7 @@
 # Installs what running the notebooks needs and registers the tslab kernel; with --test also the test oracles
 # (Debian's python3-torch and python3-torchvision: the full-size torchvision parity test generates its
 # checkpoints and reference outputs with them at test time; python3-scipy writes the ImageNet devkit's meta.mat
-# for the devkit test and is what torchvision reads it with).
+# for the devkit test and is what torchvision reads it with; python3-onnx checks the models decomp export writes).
 # Idempotent: each step checks first, so a second run with everything present takes about a second.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ cd "$ROOT"
 PY=/usr/bin/python3
 TSLAB="$ROOT/node_modules/.bin/tslab"
 DEBIAN_PACKAGES=(python3 jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel python3-jupyter-client jupyter-notebook chromium fonts-liberation)
-if [ "${1:-}" = "--test" ]; then DEBIAN_PACKAGES+=(python3-torch python3-torchvision python3-scipy); fi
+if [ "${1:-}" = "--test" ]; then DEBIAN_PACKAGES+=(python3-torch python3-torchvision python3-scipy python3-onnx); fi
 
 log() { echo "[setup] $*"; }
 

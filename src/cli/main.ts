@@ -3,13 +3,14 @@ import { type Command, parseCommandArgs, usage } from "./command";
 import { benchCommand } from "./commands/bench";
 import { csgCommand } from "./commands/csg";
 import { evalCommand } from "./commands/eval";
+import { exportCommand } from "./commands/export";
 import { fetchCommand } from "./commands/fetch";
 import { forwardCommand } from "./commands/forward";
 import { extractCommand, mergeCommand } from "./commands/imagenet";
 import { modelsCommand } from "./commands/models";
 import { selectCommand } from "./commands/select";
 
-const COMMANDS: Command[] = [fetchCommand, modelsCommand, evalCommand, selectCommand, extractCommand, mergeCommand, csgCommand, forwardCommand, benchCommand];
+const COMMANDS: Command[] = [fetchCommand, modelsCommand, evalCommand, selectCommand, extractCommand, mergeCommand, csgCommand, forwardCommand, exportCommand, benchCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -223,9 +223,10 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
       nodes,
       initializers,
       inputs: [{ name: spec.input, elemType: OnnxDataType.FLOAT, shape: inputShape }],
+      // Logits first: what a classifier's first output is, and where an importer looks for its final layer.
       outputs: [
-        { name: spec.outputs.features, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.featureWidth] },
         { name: spec.outputs.logits, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.classes] },
+        { name: spec.outputs.features, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.featureWidth] },
       ],
     },
   });

@@ -1,10 +1,11 @@
 /** Options shared by every command that runs a model: which model and weights, which preprocessing, how many images. */
 import { getNormalisation, NORMALISATIONS } from "../../data";
-import { inputRecipe, MODEL_NAMES, modelEntry, PREPROCESSINGS } from "../../models/registry";
+import { checkModelName, modelRecipe } from "../../models/load";
+import { MODEL_NAMES, PREPROCESSINGS } from "../../models/registry";
 import { type OptionSpec, type OptionValues, intOption } from "../command";
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: { type: "string", default: "resnet20", valueName: "NAME", description: `${MODEL_NAMES.join(" | ")} (decomp models lists them)` },
+  model: { type: "string", default: "resnet20", valueName: "NAME", description: `${MODEL_NAMES.join(" | ")} (decomp models lists them), or a classifier exported to ONNX (FILE.onnx)` },
   weights: {
     type: "string",
     valueName: "FILE",
@@ -42,7 +43,8 @@ export interface ModelChoice {
 /** The model options, each checked (known model, known normalisation, ranges) before a command does any work. */
 export function modelChoice(values: OptionValues): ModelChoice {
   const preprocessing = String(values.preprocess ?? "torchvision");
-  inputRecipe(modelEntry(String(values.model)), preprocessing);
+  checkModelName(String(values.model));
+  modelRecipe(String(values.model), preprocessing, null);
   getNormalisation(String(values.norm));
   return {
     model: String(values.model),

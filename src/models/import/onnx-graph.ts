@@ -103,6 +103,8 @@ export interface FinalLayer {
   bias: Float32Array;
   classes: number;
   featureWidth: number;
+  /** The constant holding the weight, and whether it is stored [classes, features] (Gemm transB) or transposed. */
+  weightTensor: { name: string; classesFirst: boolean };
 }
 
 /**
@@ -162,7 +164,7 @@ function fromGemm(index: GraphIndex, node: onnx.INodeProto, where: string, refus
     if (cv.data.length !== classes && cv.data.length !== 1) throw refuse(`a Gemm whose bias has ${cv.data.length} values for ${classes} outputs`);
     for (let y = 0; y < classes; y++) bias[y] = beta * cv.data[cv.data.length === 1 ? 0 : y];
   }
-  return { node, features: a, logits: node.output![0], weight, bias, classes, featureWidth };
+  return { node, features: a, logits: node.output![0], weight, bias, classes, featureWidth, weightTensor: { name: b, classesFirst: transB } };
 }
 
 function fromMatMul(index: GraphIndex, node: onnx.INodeProto, where: string, refuse: (what: string) => Error, add?: { node: onnx.INodeProto; bias: Float32Array }): FinalLayer {
@@ -177,7 +179,7 @@ function fromMatMul(index: GraphIndex, node: onnx.INodeProto, where: string, ref
     if (add.bias.length !== classes && add.bias.length !== 1) throw refuse(`a MatMul + Add whose bias has ${add.bias.length} values for ${classes} outputs`);
     for (let y = 0; y < classes; y++) bias[y] = add.bias[add.bias.length === 1 ? 0 : y];
   }
-  return { node: add?.node ?? node, features: a, logits: (add?.node ?? node).output![0], weight, bias, classes, featureWidth };
+  return { node: add?.node ?? node, features: a, logits: (add?.node ?? node).output![0], weight, bias, classes, featureWidth, weightTensor: { name: b, classesFirst: false } };
 }
 
 /** The last spatial map: the input of the global average pool the features come from, and its layout. */

@@ -29,6 +29,8 @@ export interface ImportedOnnxModel {
   finalLayer: { weight: Float32Array; bias: Float32Array };
   /** How the graph takes its input: layout, and the batch size when the graph fixes one. */
   input: { name: string; layout: "nchw" | "nhwc"; batch: number | null };
+  /** The constant holding the final layer's weight in the file, and its orientation (for export). */
+  weightTensor: { name: string; classesFirst: boolean };
   /** Graph outputs the engine reads. */
   outputs: { features: string; logits: string; map: string | null };
   /** The last spatial map's layout, when the features are its global average. */
@@ -84,6 +86,7 @@ function readOnnx(abs: string, options: ImportOptions): ImportedOnnxModel {
     kind: "imported", format: "onnx", file: abs, checkpointPath: abs, checkpointSha256: createHash("sha256").update(bytes).digest("hex"),
     spec: { name: path.basename(abs), inputShape: [side, side, 3], featureWidth: head.featureWidth, classes: head.classes },
     finalLayer: { weight: head.weight, bias: head.bias },
+    weightTensor: head.weightTensor,
     input: { name: input.name, layout: input.layout, batch: input.batch },
     outputs, map, warnings, bytes: withOutputs(proto, Object.values(outputs).filter((o): o is string => o !== null)), proto,
   };
