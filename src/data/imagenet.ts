@@ -15,7 +15,7 @@ import { type MatStruct, readMat } from "./matlab";
 import { entryByBasename, readTar } from "./tar";
 
 /** torchvision.datasets.folder.IMG_EXTENSIONS. */
-const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"];
+export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"];
 const SOLUTION_CSV = "LOC_val_solution.csv";
 const DEVKIT = "ILSVRC2012_devkit_t12";
 const GROUND_TRUTH = "ILSVRC2012_validation_ground_truth.txt";
@@ -42,7 +42,7 @@ export interface ImageNetTree {
 const isImage = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function subfolders(dir: string): string[] {
+export function subfolders(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name)).isDirectory())).map((e) => e.name).sort(byCodePoint);
 }
 
@@ -57,7 +57,7 @@ function walkImages(dir: string, out: string[]): void {
   for (const sub of subfolders(dir)) walkImages(path.join(dir, sub), out);
 }
 
-function fromClassFolders(dir: string, classes: string[]): ImageList {
+export function fromClassFolders(dir: string, classes: string[]): ImageList {
   const files: string[] = [];
   const labels: number[] = [];
   classes.forEach((wnid, c) => {

@@ -3,6 +3,7 @@
  * on correctly classified ImageNet validation images, and the faithfulness curves on a seeded sample of them,
  * from the decomposition of notebook 03 (k1 = k2 = 50, the paper's squash; its cached passes are reused).
  */
+import { registryModel } from "../models/load";
 import { ImagePool } from "../data/image-pool";
 import { type ImageBatch } from "../data";
 import { maxAbsDiff, predictFull, spatialMean } from "../method";
@@ -72,7 +73,8 @@ export async function tryVisualizeImageNet(
   const overlaid = seededPick([...firstCorrect.values()], opts.overlayImages ?? 8, seed + 1).sort((a, b) => a - b);
   const sampled = seededPick(Array.from({ length: labels.length }, (_, i) => i), faithfulnessImages, seed + 2).sort((a, b) => a - b);
 
-  const { spec } = d.pretrained;
+  const pretrained = registryModel(d.pretrained, "the TF.js channel maps of Table 7");
+  const { spec } = pretrained;
   const [height, width] = spec.inputShape;
   const bytes = height * width * 3;
   const pool = new ImagePool(inputRecipe(modelEntry(model), "paper"));
@@ -84,7 +86,7 @@ export async function tryVisualizeImageNet(
   } finally {
     await pool.close();
   }
-  const mapsOf = (batch: ImageBatch) => lastBlockMaps(batch, { model, pretrained: d.pretrained, norm: "checkpoint", onProgress: opts.onProgress });
+  const mapsOf = (batch: ImageBatch) => lastBlockMaps(batch, { model, pretrained, norm: "checkpoint", onProgress: opts.onProgress });
   const saliency: SaliencyOptions = {
     influential: d.sets, nonInfluential: contrastChannels(d.influence, k).map((c) => c.nonInfluential), layer: d.layer, inputSize: [height, width], seed,
   };
@@ -96,7 +98,7 @@ export async function tryVisualizeImageNet(
     const m = imageMaps(overlayMaps, n, labels[i], saliency);
     return { className: d.classes[labels[i]], testIndex: i, pixels: overlayBatch.pixels.subarray(n * bytes, (n + 1) * bytes), maps: [m.CAM, m["non-influential"], m.influential] };
   });
-  const engine = await createEngine(spec, d.pretrained.stateDict);
+  const engine = await createEngine(spec, pretrained.stateDict);
   try {
     const curves = await faithfulnessCurves({
       engine, norm: "checkpoint", images: sampleBatch, targets: sampled.map((i) => labels[i]),

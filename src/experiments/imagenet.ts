@@ -11,7 +11,7 @@ import { type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
 import { evaluateDecomposed, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
-import type { Pretrained } from "../models/pretrained";
+import { type LoadedModel, registryModel } from "../models/load";
 import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
 import { countLayers } from "../models/summary";
 import type { Progress } from "../progress";
@@ -65,8 +65,12 @@ export function weightsFor(source: Extract<ImageNetSource, { available: true }>,
 }
 
 export interface DecomposeImageNetOptions {
+  /** A registry name, or an ONNX file to import. */
   model: string;
   root: string;
+  /** imagenet (default) or folder: see ImageNetPassOptions. */
+  layout?: ImageNetPassOptions["layout"];
+  folder?: ImageNetPassOptions["folder"];
   weights?: string;
   preprocessing?: ImageNetPassOptions["preprocessing"];
   norm?: string;
@@ -105,7 +109,7 @@ export interface ImageNetDecomposition {
   caches: { train: string; val: string };
   backend: { train: string | null; val: string | null };
   /** The model the passes ran (for retraining from the same weights). */
-  pretrained: Pretrained;
+  pretrained: LoadedModel;
 }
 
 /**
@@ -117,7 +121,7 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   const rankDepth = opts.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
   if (rankDepth < k1) throw new Error(`rank depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
   const common: Omit<ImageNetPassOptions, "split"> = {
-    model: opts.model, weights: opts.weights, root: opts.root, preprocessing: opts.preprocessing, norm: opts.norm, limit: opts.limit,
+    model: opts.model, weights: opts.weights, root: opts.root, layout: opts.layout, folder: opts.folder, preprocessing: opts.preprocessing, norm: opts.norm, limit: opts.limit,
     batchSize: opts.batchSize, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress, tree: opts.tree,
   };
   const trainOptions: ImageNetPassOptions = { ...common, split: "train", rankDepth };
@@ -288,7 +292,7 @@ export async function tryRetrainImageNet(
   const recipe = inputRecipe(modelEntry(model), "paper");
   const train = spreadSubset(source.tree.splits.train!, opts.trainImages);
   const result = await fineTune({
-    spec: d.pretrained.spec, stateDict: d.pretrained.stateDict, sets: d.sets, norm: "checkpoint",
+    ...((m) => ({ spec: m.spec, stateDict: m.stateDict }))(registryModel(d.pretrained, "retraining through the backbone")), sets: d.sets, norm: "checkpoint",
     train: fileTraining(train, recipe), test: fileEvaluation(source.tree.splits.val!, recipe),
     epochs: opts.epochs ?? IMAGENET_RETRAIN.epochs, lr: opts.lr ?? IMAGENET_RETRAIN.lr, batchSize: opts.batchSize ?? IMAGENET_RETRAIN.batchSize,
     seed: opts.seed, engine: opts.trainEngine, cacheDir: opts.cacheDir, onProgress: opts.onProgress, signal: opts.signal,

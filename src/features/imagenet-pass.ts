@@ -5,12 +5,12 @@
  */
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
+import { type ImageFolderOptions, probeImages, scanImageFolder } from "../data/image-folder";
 import { type ImageList, type ImageNetSplit, type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
 import type { LinearLayer } from "../method";
-import { createEngine, type EngineChoice } from "../models/engines";
-import { loadPretrained, type Pretrained } from "../models/pretrained";
-import { inputRecipe, modelEntry } from "../models/registry";
+import type { EngineChoice } from "../models/engines";
+import { type LoadedModel, loadAnyModel, modelKey, modelRecipe, openEngine } from "../models/load";
 import type { Progress } from "../progress";
 import { checkShard, type FileExtraction, extractFiles, IMAGENET_BATCH_SIZE, listFingerprint, mergePasses, type PassKey, readPass, shardRange, writePass } from "./imagenet";
 
@@ -18,10 +18,15 @@ import { checkShard, type FileExtraction, extractFiles, IMAGENET_BATCH_SIZE, lis
 export const DEFAULT_RANK_DEPTH = 50;
 
 export interface ImageNetPassOptions {
+  /** A registry name, or an ONNX file to import. */
   model: string;
   weights?: string;
   /** The folder holding train/ and val/. */
   root: string;
+  /** imagenet (ILSVRC-2012's layouts, default) or folder (an ImageFolder tree of one's own; its images are checked first). */
+  layout?: "imagenet" | "folder";
+  /** Split folders of an ImageFolder tree. */
+  folder?: ImageFolderOptions;
   split: ImageNetSplit;
   /** "torchvision" (the weights' preset, default), "paper" (224 x 224 squash), or a recipe of one's own. */
   preprocessing?: string | Recipe;
@@ -37,7 +42,7 @@ export interface ImageNetPassOptions {
   cacheDir?: string;
   onProgress?: Progress;
   /** The model, already loaded with the same weights and preprocessing. */
-  pretrained?: Pretrained;
+  pretrained?: LoadedModel;
   /** The tree, already scanned (scanning reads every file name; a second split of the same tree reuses it). */
   tree?: ImageNetTree;
 }
@@ -53,7 +58,7 @@ export interface ImageNetPass {
   /** Images [start, end) of the split this file holds. */
   range: { start: number; end: number };
   /** The model the pass ran (pass it to the next pass of the same model to skip reading the weights again). */
-  pretrained: Pretrained;
+  pretrained: LoadedModel;
 }
 
 export interface PreparedPass {
@@ -62,7 +67,7 @@ export interface PreparedPass {
   classes: string[];
   tree: ImageNetTree;
   recipe: Recipe;
-  pretrained: Pretrained;
+  pretrained: LoadedModel;
   cacheDir: string;
 }
 
@@ -73,20 +78,22 @@ export function passFinalLayer(pass: ImageNetPass): LinearLayer {
 
 /** The tree's layout, the weights and the pass's key: all a pass needs, read and checked without decoding an image. */
 export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPass> {
-  const entry = modelEntry(opts.model);
-  const recipe = typeof opts.preprocessing === "object" ? opts.preprocessing : inputRecipe(entry, opts.preprocessing ?? "torchvision");
+  const recipe = typeof opts.preprocessing === "object" ? opts.preprocessing : modelRecipe(opts.model, opts.preprocessing ?? "torchvision", null);
   if (recipe.kind === "native") throw new Error(`${opts.model} is a CIFAR model; ImageNet passes need one of torchvision's families (decomp models lists them)`);
-  const tree = opts.tree ?? scanImageNet(opts.root);
+  const folder = opts.layout === "folder";
+  const tree = opts.tree ?? (folder ? scanImageFolder(opts.root, opts.folder) : scanImageNet(opts.root));
   const all = tree.splits[opts.split];
   if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
   const n = opts.limit == null ? all.files.length : Math.min(opts.limit, all.files.length);
   const list: ImageList = { files: all.files.slice(0, n), labels: all.labels.subarray(0, n), labelSource: all.labelSource };
+  // A tree of one's own may hold anything: every file is checked to be an image before the weights are read.
+  if (folder) await probeImages(list.files, opts.onProgress, `check ${opts.split} images`);
   const cacheDir = resolveCacheDir(opts.cacheDir);
-  const pretrained = opts.pretrained ?? (await loadPretrained(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 224, 224), onProgress: opts.onProgress, cacheDir }));
+  const pretrained = opts.pretrained ?? (await loadAnyModel(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 224, 224), onProgress: opts.onProgress, cacheDir }));
   if (pretrained.spec.classes !== tree.classes.length) {
     throw new Error(
       `${pretrained.checkpointPath}: ${opts.model}'s final layer has ${pretrained.spec.classes} classes but ${tree.root} has ${tree.classes.length} class folders; ` +
-        `pass --weights with a model trained on these classes, or the full ImageNet tree`,
+        (folder ? "give a model with one output per class folder (a classes.json in the folder maps folder names to outputs)" : "pass --weights with a model trained on these classes, or the full ImageNet tree"),
     );
   }
   const rankDepth = opts.split === "train" ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
@@ -94,7 +101,7 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
     throw new Error(`rank depth must be 1..${pretrained.spec.featureWidth} (the feature width), got ${rankDepth}`);
   }
   const key: PassKey = {
-    model: opts.model, checkpointSha256: pretrained.checkpointSha256, split: opts.split, recipe: recipeId(recipe), norm: opts.norm ?? "checkpoint",
+    model: modelKey(opts.model), checkpointSha256: pretrained.checkpointSha256, split: opts.split, recipe: recipeId(recipe), norm: opts.norm ?? "checkpoint",
     rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length,
   };
   return { key, list, classes: tree.classes, tree, recipe, pretrained, cacheDir };
@@ -115,7 +122,7 @@ export async function runImageNetPass(opts: ImageNetPassOptions, prepared?: Prep
   const file = passPath(cacheDir, key, opts.shard);
   const cached = readPass(file);
   if (cached !== null && JSON.stringify(cached.meta.key) === JSON.stringify(key)) return { key, file, reused: true, result: cached.result, classes, backend: null, range, pretrained };
-  const engine = await createEngine(pretrained.spec, pretrained.stateDict, opts.engine);
+  const engine = await openEngine(pretrained, opts.engine);
   try {
     const shardText = opts.shard === undefined ? "" : ` shard ${opts.shard.index + 1}/${opts.shard.count}`;
     const result = await extractFiles(engine, { files: list.files.slice(range.start, range.end), labels: list.labels.subarray(range.start, range.end) }, {

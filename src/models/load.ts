@@ -40,6 +40,15 @@ export async function loadAnyModel(model: string, opts: LoadOptions = {}): Promi
   return importOnnx(model, { inputSize: opts.inputSize });
 }
 
+/**
+ * The registry model, for the parts of the toolkit that build on its description (fine-tuning through the
+ * backbone, TF.js channel maps); an imported graph is refused saying what works for it instead.
+ */
+export function registryModel(model: LoadedModel, what: string): Pretrained {
+  if (model.kind === "registry") return model;
+  throw new Error(`${what} needs a model whose architecture decomp describes (decomp models lists them); ${model.file} was imported from ONNX, so it runs as a graph: its features, the decomposed layer, the noise ablation and head-only retraining on cached features work, full fine-tuning does not`);
+}
+
 /** An engine running the model: the registry's description on DECOMP_ENGINE's choice, or the imported graph. */
 export function openEngine(model: LoadedModel, choice?: EngineChoice): Promise<ForwardEngine> {
   return model.kind === "imported" ? openImportedEngine(model) : createEngine(model.spec, model.stateDict, choice);

@@ -18,7 +18,7 @@ export const evalCommand: Command = {
   },
   async run(values, _positionals, ctx) {
     const choice = modelChoice(values);
-    if (choice.data.kind === "imagenet") return evalImageNet(values, choice, ctx);
+    if (choice.data.kind !== "cifar10") return evalImageNet(values, choice, ctx);
     const onProgress = stderrProgress();
     // The weights and the map are read and checked against the model's shape before any feature is extracted.
     const spec = cifarSpec(choice);

@@ -18,9 +18,10 @@ const PASS_OPTIONS = {
 } as const;
 
 function passOptions(values: OptionValues, choice: ModelChoice, split: "train" | "val"): ImageNetPassOptions {
-  if (choice.data.kind !== "imagenet") throw new Error("give the images with --data imagenet:DIR (the folder holding train/ and val/)");
+  if (choice.data.kind === "cifar10") throw new Error("give the images with --data imagenet:DIR or folder:DIR (the folder holding train/ and val/)");
+  const folder = choice.data.kind === "folder" ? { trainDir: choice.data.trainDir, testDir: choice.data.testDir } : undefined;
   return {
-    model: choice.model, weights: choice.weights, root: choice.data.root, split, preprocessing: choice.preprocessing, norm: choice.norm,
+    model: choice.model, weights: choice.weights, root: choice.data.root, layout: choice.data.kind, folder, split, preprocessing: choice.preprocessing, norm: choice.norm,
     rankDepth: intOption(values, "rank-depth", 1), limit: choice.limit, batchSize: choice.batchSize, onProgress: stderrProgress(),
   };
 }
@@ -87,7 +88,7 @@ export async function evalImageNet(values: OptionValues, choice: ModelChoice, ct
   const labels = Int32Array.from(r.labels);
   const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), labels));
   ctx.log(`${choice.model} (${val.key.recipe}, ${choice.norm} normalisation${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): top-1 ${top1.toFixed(2)}% on ${r.count} validation images of ${val.classes.length} classes`);
-  const result: Record<string, unknown> = { model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
+  const result: Record<string, unknown> = { model: choice.model, data: choice.data.kind, weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
   if (sets !== null) {
     const ev = evaluateDecomposed({ data: r.features!, rows: r.count, cols: r.width }, labels, passFinalLayer(val), sets);
     Object.assign(result, { indices: values.indices, fullLayerAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy), rA: ev.accuracyRatio, macs: ev.macs });
@@ -105,11 +106,11 @@ export async function selectImageNet(values: OptionValues, choice: ModelChoice, 
     ctx.log(`index map written to ${out}`);
   }
   ctx.log(
-    `${choice.model} on ImageNet (${d.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(d.fullAccuracy).toFixed(2)}%, A_d ${percent(d.decomposedAccuracy).toFixed(2)}%, ` +
+    `${choice.model} on ${choice.data.kind === "folder" ? choice.data.root : "ImageNet"} (${d.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(d.fullAccuracy).toFixed(2)}%, A_d ${percent(d.decomposedAccuracy).toFixed(2)}%, ` +
       `r_A ${d.accuracyRatio.toFixed(4)} (${d.trainImages} training, ${d.test.features.rows} validation images)`,
   );
   return {
-    model: choice.model, data: "imagenet", weights: choice.weights ?? null, preprocessing: d.recipe, k1, k2, rankDepth: d.rankDepth,
+    model: choice.model, data: choice.data.kind, weights: choice.weights ?? null, preprocessing: d.recipe, k1, k2, rankDepth: d.rankDepth,
     trainImages: d.trainImages, testImages: d.test.features.rows, fullAccuracy: percent(d.fullAccuracy), decomposedAccuracy: percent(d.decomposedAccuracy),
     rA: d.accuracyRatio, macs: d.macs, indices: Object.fromEntries(d.sets.map((s, c) => [String(c), [...s]])), caches: d.caches,
   };

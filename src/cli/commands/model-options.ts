@@ -15,8 +15,10 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     default: "cifar10",
     valueName: "SOURCE",
-    description: "cifar10, or imagenet:DIR (the folder holding train/ and val/, ILSVRC-2012 layout; torchvision models)",
+    description: "cifar10; imagenet:DIR (the folder holding train/ and val/, ILSVRC-2012 layout); or folder:DIR, a dataset of one's own in ImageFolder's layout (DIR/train/<class>/*, DIR/val/<class>/*; a DIR/classes.json maps folder names to the model's outputs)",
   },
+  "train-dir": { type: "string", valueName: "DIR", description: "with --data folder:DIR, the training split's folder (default DIR/train)" },
+  "test-dir": { type: "string", valueName: "DIR", description: "with --data folder:DIR, the evaluation split's folder (default DIR/val)" },
   preprocess: {
     type: "string",
     default: "torchvision",
@@ -28,7 +30,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   "batch-size": { type: "string", valueName: "N", description: "images per forward pass" },
 };
 
-export type DataSource = { kind: "cifar10" } | { kind: "imagenet"; root: string };
+export type DataSource = { kind: "cifar10" } | { kind: "imagenet"; root: string } | { kind: "folder"; root: string; trainDir?: string; testDir?: string };
 
 export interface ModelChoice {
   model: string;
@@ -48,7 +50,7 @@ export function modelChoice(values: OptionValues): ModelChoice {
   getNormalisation(String(values.norm));
   return {
     model: String(values.model),
-    data: dataSource(String(values.data ?? "cifar10")),
+    data: dataSource(String(values.data ?? "cifar10"), values),
     weights: typeof values.weights === "string" ? values.weights : undefined,
     preprocessing,
     norm: String(values.norm),
@@ -57,8 +59,11 @@ export function modelChoice(values: OptionValues): ModelChoice {
   };
 }
 
-export function dataSource(text: string): DataSource {
+export function dataSource(text: string, values: OptionValues = {}): DataSource {
+  const dirs = { trainDir: typeof values["train-dir"] === "string" ? values["train-dir"] : undefined, testDir: typeof values["test-dir"] === "string" ? values["test-dir"] : undefined };
+  if (text.startsWith("folder:") && text.length > "folder:".length) return { kind: "folder", root: text.slice("folder:".length), ...dirs };
+  if (dirs.trainDir !== undefined || dirs.testDir !== undefined) throw new Error("--train-dir and --test-dir go with --data folder:DIR");
   if (text === "cifar10") return { kind: "cifar10" };
   if (text.startsWith("imagenet:") && text.length > "imagenet:".length) return { kind: "imagenet", root: text.slice("imagenet:".length) };
-  throw new Error(`--data must be cifar10 or imagenet:DIR (DIR holds train/ and val/), got '${text}'`);
+  throw new Error(`--data must be cifar10, imagenet:DIR (DIR holds train/ and val/) or folder:DIR (ImageFolder's layout), got '${text}'`);
 }

@@ -25,7 +25,7 @@ export const selectCommand: Command = {
     const augmentSeed = intOption(values, "augment", 0) ?? null;
     const k1 = intOption(values, "k1") as number;
     const k2 = intOption(values, "k2") as number;
-    if (choice.data.kind === "imagenet") {
+    if (choice.data.kind !== "cifar10") {
       if (augmentSeed !== null) throw new Error("--augment is for CIFAR-10; ImageNet training images are used as the preprocessing gives them");
       if (typeof values.out === "string") checkWritable(values.out);
       return selectImageNet(values, choice, k1, k2, typeof values.out === "string" ? values.out : undefined, ctx);
