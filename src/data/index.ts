@@ -11,6 +11,7 @@ export {
   augmentRange,
   augmentationFor,
   batchView,
+  customNormalisation,
   getNormalisation,
   normalise,
   padCropFlip,

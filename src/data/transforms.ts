@@ -1,4 +1,5 @@
 /** Per-channel normalisation and the standard CIFAR training augmentation (pad 4, random 32x32 crop, horizontal flip). */
+import { createHash } from "node:crypto";
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH, type ImageSet } from "./image-set";
 import { deriveSeed, mulberry32, randomInt } from "./prng";
 
@@ -11,6 +12,10 @@ export interface ImageBatch {
 export interface Normalisation {
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
+  /** 1 (default): pixels scaled to [0, 1] first; 255: mean and std in pixel units (Caffe-style models). */
+  scale?: 1 | 255;
+  /** Channel order the model takes (default rgb); mean and std are in that order. */
+  channels?: "rgb" | "bgr";
 }
 
 /**
@@ -24,11 +29,47 @@ export const NORMALISATIONS = {
 
 export type NormalisationName = keyof typeof NORMALISATIONS;
 
+/**
+ * A named normalisation, or one written out as its own name: `mean=a,b,c;std=a,b,c[;scale=255][;channels=bgr]`
+ * (what customNormalisation makes), so a model's own statistics travel through options and cache keys as text.
+ */
 export function getNormalisation(name: string): Normalisation {
+  if (name.startsWith("mean=")) return parseNormalisation(name);
   if (!Object.prototype.hasOwnProperty.call(NORMALISATIONS, name)) {
-    throw new Error(`Unknown normalisation "${name}". Known normalisations: ${Object.keys(NORMALISATIONS).join(", ")}.`);
+    throw new Error(`Unknown normalisation "${name}". Known normalisations: ${Object.keys(NORMALISATIONS).join(", ")}, or mean=a,b,c;std=a,b,c (--mean and --std).`);
   }
   return NORMALISATIONS[name as NormalisationName];
+}
+
+function triple(text: string | undefined, what: string, whole: string): [number, number, number] {
+  const values = (text ?? "").split(",").map(Number);
+  if (values.length !== 3 || values.some((v) => !Number.isFinite(v))) throw new Error(`normalisation '${whole}': ${what} needs three numbers (a,b,c), got '${text ?? ""}'`);
+  return values as [number, number, number];
+}
+
+function parseNormalisation(name: string): Normalisation {
+  const fields = Object.fromEntries(name.split(";").map((part) => part.split("=") as [string, string]));
+  const unknown = Object.keys(fields).find((k) => !["mean", "std", "scale", "channels"].includes(k));
+  if (unknown !== undefined) throw new Error(`normalisation '${name}': unknown field '${unknown}' (mean, std, scale, channels)`);
+  const std = triple(fields.std, "std", name);
+  if (std.some((v) => v <= 0)) throw new Error(`normalisation '${name}': std must be positive`);
+  const scale = fields.scale === undefined ? 1 : Number(fields.scale);
+  if (scale !== 1 && scale !== 255) throw new Error(`normalisation '${name}': scale must be 1 (pixels in [0, 1]) or 255 (pixel units), got '${fields.scale}'`);
+  const channels = fields.channels ?? "rgb";
+  if (channels !== "rgb" && channels !== "bgr") throw new Error(`normalisation '${name}': channels must be rgb or bgr, got '${channels}'`);
+  return { mean: triple(fields.mean, "mean", name), std, scale, channels };
+}
+
+/** A normalisation's name as it can stand in a file name: a named one as it is, one written out by a short hash of it. */
+export function normalisationId(name: string): string {
+  return name.startsWith("mean=") ? `norm${createHash("sha256").update(name).digest("hex").slice(0, 10)}` : name;
+}
+
+/** The name of a normalisation with these statistics (see getNormalisation), checked. */
+export function customNormalisation(n: Normalisation): string {
+  const name = `mean=${n.mean.join(",")};std=${n.std.join(",")}${(n.scale ?? 1) === 1 ? "" : `;scale=${n.scale}`}${(n.channels ?? "rgb") === "rgb" ? "" : `;channels=${n.channels}`}`;
+  parseNormalisation(name);
+  return name;
 }
 
 /** Images [start, end) of a set without copying pixels. */
@@ -54,21 +95,23 @@ function checkRange(batch: ImageBatch, start: number, end: number): void {
  * worth every step), else into a new array.
  */
 export function normalise(batch: ImageBatch, name: string, into?: Float32Array): Float32Array {
-  const { mean, std } = getNormalisation(name);
-  // One lookup table per channel: 256 * 3 divisions instead of one per pixel.
+  const { mean, std, scale = 1, channels = "rgb" } = getNormalisation(name);
+  // One lookup table per output channel: 256 * 3 divisions instead of one per pixel. Output channel c reads
+  // input channel c, or 2 - c for a BGR model.
   const table = new Float32Array(256 * IMAGE_CHANNELS);
   for (let c = 0; c < IMAGE_CHANNELS; c++) {
-    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - mean[c]) / std[c];
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = ((scale === 1 ? v / 255 : v) - mean[c]) / std[c];
   }
   const px = batch.pixels;
   if (into !== undefined && into.length !== px.length) {
     throw new Error(`normalise: the output holds ${into.length} values, ${batch.count} images need ${px.length}`);
   }
   const out = into ?? new Float32Array(px.length);
+  const [r, b] = channels === "rgb" ? [0, 2] : [2, 0];
   for (let i = 0; i < out.length; i += 3) {
-    out[i] = table[px[i]];
+    out[i] = table[px[i + r]];
     out[i + 1] = table[256 + px[i + 1]];
-    out[i + 2] = table[512 + px[i + 2]];
+    out[i + 2] = table[512 + px[i + b]];
   }
   return out;
 }

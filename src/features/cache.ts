@@ -1,6 +1,7 @@
 /** On-disk cache of feature sets: one tensor file per key, written atomically so a crash never leaves half a file. */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { normalisationId } from "../data/transforms";
 import { decodeTensorFile, encodeTensorFile } from "../artifacts/tensor-file";
 import type { StateDict } from "../torch";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
@@ -11,7 +12,7 @@ export function featureCachePath(cacheDir: string, key: FeatureSetKey): string {
   const aug = key.augmentSeed === null ? "plain" : `aug${key.augmentSeed}`;
   const limit = key.limit === null ? "all" : `n${key.limit}`;
   const recipe = key.recipe === undefined ? "" : `-${key.recipe}`;
-  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}${recipe}-${key.norm}-${aug}-${limit}.bin`;
+  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}${recipe}-${normalisationId(key.norm)}-${aug}-${limit}.bin`;
   return path.join(cacheDir, "features", name);
 }
 

@@ -8,6 +8,7 @@ import { resolveCacheDir } from "../artifacts";
 import { type ImageFolderOptions, probeImages, scanImageFolder } from "../data/image-folder";
 import { type ImageList, type ImageNetSplit, type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
+import { normalisationId } from "../data/transforms";
 import type { LinearLayer } from "../method";
 import type { EngineChoice } from "../models/engines";
 import { type LoadedModel, loadAnyModel, modelKey, modelRecipe, openEngine } from "../models/load";
@@ -86,8 +87,6 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
   if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
   const n = opts.limit == null ? all.files.length : Math.min(opts.limit, all.files.length);
   const list: ImageList = { files: all.files.slice(0, n), labels: all.labels.subarray(0, n), labelSource: all.labelSource };
-  // A tree of one's own may hold anything: every file is checked to be an image before the weights are read.
-  if (folder) await probeImages(list.files, opts.onProgress, `check ${opts.split} images`);
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const pretrained = opts.pretrained ?? (await loadAnyModel(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 224, 224), onProgress: opts.onProgress, cacheDir }));
   if (pretrained.spec.classes !== tree.classes.length) {
@@ -96,6 +95,8 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
         (folder ? "give a model with one output per class folder (a classes.json in the folder maps folder names to outputs)" : "pass --weights with a model trained on these classes, or the full ImageNet tree"),
     );
   }
+  // A tree of one's own may hold anything: every file's header is read before the first image is decoded.
+  if (folder) await probeImages(list.files, opts.onProgress, `check ${opts.split} images`);
   const rankDepth = opts.split === "train" ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
   if (rankDepth !== null && (!Number.isInteger(rankDepth) || rankDepth < 1 || rankDepth > pretrained.spec.featureWidth)) {
     throw new Error(`rank depth must be 1..${pretrained.spec.featureWidth} (the feature width), got ${rankDepth}`);
@@ -111,7 +112,7 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
 export function passPath(cacheDir: string, key: PassKey, shard?: { index: number; count: number }): string {
   const what = key.rankDepth === null ? "features" : `ranks${key.rankDepth}`;
   const part = shard === undefined ? "" : `-shard${shard.index}of${shard.count}`;
-  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.images.slice(0, 12)}-${key.recipe}-${key.norm}-${what}-b${key.batchSize}${part}.bin`;
+  const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.images.slice(0, 12)}-${key.recipe}-${normalisationId(key.norm)}-${what}-b${key.batchSize}${part}.bin`;
   return path.join(cacheDir, "imagenet", name);
 }
 

@@ -10,7 +10,7 @@ import { importOnnx, isOnnxFile } from "../models/import/onnx-model";
 import { modelEntry } from "../models/registry";
 import { CIFAR10_CLASSES } from "../data";
 import { IMAGE_HEIGHT } from "../data/image-set";
-import { recipeId, recipeOutputSide } from "../data/preprocess";
+import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
 import type { Progress } from "../progress";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
 import { runExtraction } from "./extract";
@@ -35,8 +35,8 @@ export interface GetFeaturesOptions {
   refresh?: boolean;
   /** A user's weights for the model (see loadPretrained); the features are cached under their sha256. */
   weights?: string;
-  /** torchvision (each weight's evaluation preset, default) or paper (224 x 224 squash); CIFAR ResNets ignore it. */
-  preprocessing?: string;
+  /** torchvision (each weight's evaluation preset, default), paper (224 x 224 squash), or a recipe of one's own; CIFAR ResNets ignore the names. */
+  preprocessing?: string | Recipe;
   /** The model already loaded with the same weights and preprocessing (saves reading the checkpoint twice). */
   pretrained?: LoadedModel;
 }

@@ -86,8 +86,10 @@ const IMAGENET_PRESET: Recipe = { kind: "resize-crop", resize: 256, crop: 224, i
  * model carries none: `torchvision` (default) keeps images of the graph's own fixed side as they are (a CIFAR
  * network on CIFAR images), and otherwise scales torchvision's preset to that side (resize S * 256 / 224, crop S),
  * or uses the preset itself where the graph leaves the side open; `paper` squashes to the side (224 if open).
+ * A recipe given as such (--resize/--crop/--squash, a sidecar file) is used as it is.
  */
-export function modelRecipe(model: string, preprocessing: string, imageSide: number | null): Recipe {
+export function modelRecipe(model: string, preprocessing: string | Recipe, imageSide: number | null): Recipe {
+  if (typeof preprocessing === "object") return preprocessing;
   if (!isOnnxFile(model)) return inputRecipe(modelEntry(model), preprocessing);
   if (!(PREPROCESSINGS as readonly string[]).includes(preprocessing)) throw new Error(`unknown preprocessing '${preprocessing}'; known: ${PREPROCESSINGS.join(", ")}`);
   const side = onnxInputSide(model);

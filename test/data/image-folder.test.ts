@@ -58,6 +58,25 @@ print(json.dumps({f: [Image.open(f).mode, hashlib.sha256(Image.open(f).convert("
     expect([out.fullAccuracy, out.decomposedAccuracy]).toEqual([oracle.fullAccuracy, oracle.decomposedAccuracy].map((a) => Math.round(a * 1e6) / 1e4));
   }, 300_000);
 
+  it("takes the preprocessing from options or a sidecar beside the model, and refuses a size the graph does not take", async () => {
+    const sidecar = `${model}.preprocess.json`;
+    fs.writeFileSync(sidecar, JSON.stringify({ squash: 64, interpolation: "bicubic", mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }));
+    try {
+      const r = await runCli("eval", "--model", model, "--data", `folder:${tree}`, "--json");
+      expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(JSON.parse(r.stdout).preprocessing).toBe("squash64-bicubic");
+      // Options replace the sidecar's recipe as a whole (its interpolation too).
+      const cropped = await runCli("eval", "--model", model, "--data", `folder:${tree}`, "--resize", "70", "--crop", "64", "--json");
+      expect(JSON.parse(cropped.stdout).preprocessing).toBe("resize70-crop64-bilinear");
+    } finally {
+      fs.rmSync(sidecar);
+    }
+    const wrong = await runCli("eval", "--model", model, "--data", `folder:${tree}`, "--crop", "100");
+    expect(wrong.stderr).toContain(`${model} takes 64 x 64 images but the preprocessing gives 100 x 100; use --crop 64 (or --squash 64)`);
+    expect((await runCli("eval", "--model", model, "--data", `folder:${tree}`, "--mean", "0.5,0.5,0.5")).stderr).toContain("--mean and --std go together");
+    expect((await runCli("eval", "--model", model, "--data", `folder:${tree}`, "--squash", "64", "--crop", "64")).stderr).toContain("--squash resizes to a square by itself");
+  }, 300_000);
+
   it("maps folders to outputs with classes.json, and refuses bad trees before any work, naming what to fix", async () => {
     const cacheFiles = () => (fs.existsSync(path.join(scratch, "cache", "imagenet")) ? fs.readdirSync(path.join(scratch, "cache", "imagenet")).sort() : []);
     const before = cacheFiles();

@@ -1,6 +1,6 @@
 import { makeImageSet } from "../../src/data/image-set";
 import { deriveSeed, mulberry32 } from "../../src/data/prng";
-import { augmentRange, augmentationFor, batchView, normalise, padCropFlip } from "../../src/data/transforms";
+import { augmentRange, augmentationFor, batchView, customNormalisation, getNormalisation, normalisationId, normalise, padCropFlip } from "../../src/data/transforms";
 
 /** n images whose pixel bytes are all `value(n, y, x, c)`. */
 function setOf(n: number, value: (i: number, y: number, x: number, c: number) => number) {
@@ -40,7 +40,22 @@ describe("normalise", () => {
   });
 
   it("fails on an unknown name, listing the known ones", () => {
-    expect(() => normalise(set, "imagenet")).toThrow('Unknown normalisation "imagenet". Known normalisations: checkpoint, cifar.');
+    expect(() => normalise(set, "imagenet")).toThrow('Unknown normalisation "imagenet". Known normalisations: checkpoint, cifar, or mean=a,b,c;std=a,b,c');
+  });
+
+  it("takes a model's own statistics written out: pixel units and BGR order (a Caffe-style model)", () => {
+    // One pixel (R, G, B) = (10, 20, 30): in BGR order, minus a per-channel mean in pixel units, over std 2, 4, 8.
+    const pixel = makeImageSet(Uint8Array.from({ length: 3072 }, (_, i) => [10, 20, 30][i % 3]), Uint8Array.of(0));
+    const name = customNormalisation({ mean: [1, 2, 3], std: [2, 4, 8], scale: 255, channels: "bgr" });
+    expect(name).toBe("mean=1,2,3;std=2,4,8;scale=255;channels=bgr");
+    expect(Array.from(normalise(pixel, name).subarray(0, 3))).toEqual([(30 - 1) / 2, (20 - 2) / 4, (10 - 3) / 8]);
+    const plain = customNormalisation({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    expect(normalise(pixel, plain)[0]).toBeCloseTo((10 / 255 - 0.5) / 0.5, 6);
+    expect(normalisationId(name)).toMatch(/^norm[0-9a-f]{10}$/);
+    expect(normalisationId("cifar")).toBe("cifar");
+    expect(() => getNormalisation("mean=1,2;std=1,1,1")).toThrow("normalisation 'mean=1,2;std=1,1,1': mean needs three numbers");
+    expect(() => getNormalisation("mean=1,2,3;std=1,0,1")).toThrow("std must be positive");
+    expect(() => getNormalisation("mean=1,2,3;std=1,1,1;scale=100")).toThrow("scale must be 1 (pixels in [0, 1]) or 255");
   });
 });
 
