@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { ArtifactUnavailableError } from "../artifacts";
 import { type ImageNetTree, scanImageNet } from "../data/imagenet";
 import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
-import { evaluateDecomposed, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
+import { evaluateDecomposed, type FeatureRanking, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
 import { type LoadedModel, registryModel } from "../models/load";
 import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
@@ -103,6 +103,8 @@ export interface ImageNetDecomposition {
   decomposedAccuracy: number;
   accuracyRatio: number;
   macs: { full: number; decomposed: number };
+  /** The training images' top feature indices (rank depth deep) and labels: what Algorithm 1 and a k1/k2 grid read. */
+  training: { ranking: FeatureRanking; labels: Int32Array };
   /** Validation features and labels with the final layer: what Table 8's ablation reads. */
   test: LabelledFeatures;
   layer: LinearLayer;
@@ -136,7 +138,8 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   }
   const train = await runImageNetPass(trainOptions, prepared);
   const t = train.result;
-  const influence = influentialFromRanks({ order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, Int32Array.from(t.labels), { classes: t.classes, k1, k2 });
+  const training = { ranking: { order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels: Int32Array.from(t.labels) };
+  const influence = influentialFromRanks(training.ranking, training.labels, { classes: t.classes, k1, k2 });
   // Same weights, input size and tree: the training pass's model and scan serve the validation pass.
   const val = await runImageNetPass({ ...common, split: "val", pretrained: prepared.pretrained, tree: prepared.tree });
   const v = val.result;
@@ -145,7 +148,7 @@ export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise
   const ev = evaluateDecomposed(test.features, test.labels, layer, influence.sets);
   return {
     model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
-    sets: influence.sets, influence, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
+    sets: influence.sets, influence, training, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
     test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend }, pretrained: val.pretrained,
   };
 }

@@ -18,3 +18,4 @@ export * from "./csg-report";
 export * from "./imagenet";
 export * from "./imagenet-report";
 export * from "./imagenet-visualization";
+export * from "./imported";

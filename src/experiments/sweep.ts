@@ -12,6 +12,7 @@ import {
   decomposedLogits,
   type FeatureRanking,
   type IndexSets,
+  type Labels,
   type LinearLayer,
   predictFromLogits,
   predictFull,
@@ -85,9 +86,21 @@ export function sweepGrid(
   ranking?: FeatureRanking,
 ): SweepGrid {
   if (k1s.length === 0 || k2s.length === 0) throw new Error("the k1 and k2 grids must each have at least one value");
-  for (const k2 of k2s) validateK("k2", k2, train.features.cols);
   const ranks = ranking ?? rankFeatures(train.features, Math.max(...k1s));
   checkRanking(ranks, train);
+  return sweepRanks({ ranking: ranks, labels: train.labels }, test, layer, k1s, k2s);
+}
+
+/**
+ * The same grid from the training images' rankings alone (what an image-folder or ImageNet training pass keeps
+ * instead of the features): every k1 must be within the ranking's depth.
+ */
+export function sweepRanks(train: { ranking: FeatureRanking; labels: Labels }, test: LabelledFeatures, layer: LinearLayer, k1s: readonly number[], k2s: readonly number[]): SweepGrid {
+  if (k1s.length === 0 || k2s.length === 0) throw new Error("the k1 and k2 grids must each have at least one value");
+  const ranks = train.ranking;
+  for (const k2 of k2s) validateK("k2", k2, ranks.cols);
+  const deep = k1s.find((k1) => k1 > ranks.depth);
+  if (deep !== undefined) throw new Error(`k1 = ${deep} is deeper than the ${ranks.depth} ranks kept per training image; rerun the training pass with a larger rank depth`);
   validateClassesPresent(train.labels, layer.classes);
   const fullAccuracy = fullAccuracyOf(test, layer);
   const cells: SweepCell[] = [];
