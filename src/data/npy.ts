@@ -30,7 +30,8 @@ const DTYPES: Record<string, { bytes: number; read: Reader }> = {
   "|b1": { bytes: 1, read: (v, o) => v.getUint8(o) },
 };
 
-function halfToFloat(h: number): number {
+/** An IEEE 754 half-precision value (16 bits) as a number. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exponent = (h >> 10) & 0x1f;
   const fraction = h & 0x3ff;

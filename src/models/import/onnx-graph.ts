@@ -5,6 +5,7 @@
  * are sure to be non-negative. Pure functions over the decoded protobuf, so every rule is testable on small graphs.
  */
 import type { onnx } from "onnx-proto";
+import { halfToFloat } from "../../data/npy";
 import { int64 } from "../onnx-proto";
 
 /** Operators that pass a tensor on without changing its values (for the search from an output back to the head). */
@@ -67,15 +68,6 @@ export function tensorValues(t: onnx.ITensorProto, where: string): { dims: numbe
       throw new Error(`${where}: tensor ${t.name} has ONNX data type ${t.dataType}, which decomp does not read (float, float16, double, int32, int64)`);
   }
   return { dims, data };
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 /** A constant: an initializer, or the output of a Constant node (possibly behind Identity). */
