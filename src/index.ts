@@ -10,7 +10,7 @@ export { MODEL_NAMES, modelEntry } from "./models/registry";
 export { loadModel, loadPretrained, type Pretrained } from "./models/pretrained";
 export { loadAnyModel, modelName, type LoadedModel } from "./models/load";
 export { importOnnx, type ImportedOnnxModel } from "./models/import/onnx-model";
-export { exportDecomposed, EXPORT_FORMATS, type ExportFormat } from "./models/export";
+export { EXPORT_FORMATS, type ExportFormat, writeDecomposedModel } from "./models/export";
 export { createEngine, type EngineChoice } from "./models/engines";
 export { cifarResNetSpec, type ModelSpec } from "./models/spec";
 export { getFeatures, featureMatrix, finalLayer, logitAccuracy, type FeatureSet, type GetFeaturesOptions } from "./features";

@@ -4,12 +4,14 @@
  * training images' rankings (what Algorithm 1 reads, enough for Fig. 2 and the k1/k2 grid), the test features and
  * labels, the final layer, and the loaded model for the export.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { CIFAR10_CLASSES } from "../data";
 import type { Recipe } from "../data/preprocess";
 import { SPLIT_SIZES } from "../data/image-set";
 import { featureMatrix, finalLayer, getFeatures, loadForCifar } from "../features";
 import { type FeatureRanking, type Labels, type LinearLayer, rankFeatures } from "../method";
-import { exportDecomposed } from "../models/export";
+import { writeDecomposedModel } from "../models/export";
 import type { LoadedModel } from "../models/load";
 import { exportOnnxModel } from "../models/onnx-export";
 import { loadPretrained } from "../models/pretrained";
@@ -78,9 +80,8 @@ export async function writeRegistryOnnx(model: string, file: string): Promise<st
   return file;
 }
 
-/** The decomposed model written out (see src/models/export.ts); returns its size in bytes. */
-export async function writeDecomposed(model: LoadedModel, sets: IndexSets, file: string, format: "onnx" | "pth" = "onnx"): Promise<number> {
-  const bytes = exportDecomposed(model, sets, format);
-  await writeFileAtomic(file, [bytes]);
-  return bytes.length;
+/** The decomposed model written out in its own kind (ONNX, or TF.js for a TF.js model; see src/models/export.ts); returns the bytes written. */
+export async function writeDecomposed(model: LoadedModel, sets: IndexSets, file: string): Promise<number> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return writeDecomposedModel(model, sets, model.kind === "imported" ? model.format : "onnx", file);
 }

@@ -5,8 +5,7 @@ import { checkSplitName } from "../data/image-set";
 import { accuracy, type FeatureMatrix, type LinearLayer, predictFromLogits } from "../method";
 import type { EngineChoice } from "../models/engines";
 import type { ModelShape } from "../models/engine";
-import { checkModelName, type LoadedModel, loadAnyModel, modelKey, modelName, modelRecipe, openEngine } from "../models/load";
-import { importOnnx, isOnnxFile } from "../models/import/onnx-model";
+import { checkModelName, isModelFile, type LoadedModel, loadAnyModel, modelKey, modelName, modelRecipe, openEngine } from "../models/load";
 import { modelEntry } from "../models/registry";
 import { CIFAR10_CLASSES } from "../data";
 import { IMAGE_HEIGHT } from "../data/image-set";
@@ -61,9 +60,9 @@ export function validateFeatureOptions(opts: GetFeaturesOptions): void {
  * must have CIFAR-10's classes; the feature width does not depend on them), so options are checked against it first.
  * An imported model's shape is its graph's, read here.
  */
-export function cifarSpec(opts: Pick<GetFeaturesOptions, "model" | "preprocessing">): ModelShape {
+export async function cifarSpec(opts: Pick<GetFeaturesOptions, "model" | "preprocessing">): Promise<ModelShape> {
   const side = recipeOutputSide(modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT), IMAGE_HEIGHT, IMAGE_HEIGHT);
-  if (isOnnxFile(opts.model)) return importOnnx(opts.model, { inputSize: side }).spec;
+  if (isModelFile(opts.model)) return (await loadAnyModel(opts.model, { inputSize: side })).spec;
   return modelEntry(opts.model).buildSpec(CIFAR10_CLASSES.length, side);
 }
 

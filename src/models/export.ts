@@ -1,8 +1,9 @@
 /**
  * The decomposed network taken back out: every class's row of the final layer kept on its influential set S_y
  * and zero elsewhere, as an ONNX model any runtime runs (registry models from their description, NCHW input and a
- * dynamic batch; imported models as their own graph with the weight edited), or, for registry models, as a
- * PyTorch state dict that loads with strict key checking into the architecture it came from.
+ * dynamic batch; imported ONNX models as their own graph with the weight edited), as a TF.js LayersModel for
+ * models imported from one, or, for registry models, as a PyTorch state dict that loads with strict key checking
+ * into the architecture it came from.
  */
 import type { onnx } from "onnx-proto";
 import type { IndexSets } from "../method";
@@ -10,12 +11,14 @@ import { encodeTorchStateDict } from "../torch/save";
 import { headMask } from "../training/params";
 import type { StateDict } from "../torch";
 import type { ImportedOnnxModel } from "./import/onnx-model";
+import { writeDecomposedTfjs } from "./import/tfjs-model";
+import { writeFileAtomic } from "../artifacts/atomic-write";
 import type { LoadedModel } from "./load";
 import { exportOnnxModel } from "./onnx-export";
 import { encodeModelProto } from "./onnx-proto";
 import type { Pretrained } from "./pretrained";
 
-export const EXPORT_FORMATS = ["onnx", "pth"] as const;
+export const EXPORT_FORMATS = ["onnx", "pth", "tfjs"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The registry model's state dict with the head masked to the sets (all of it kept when sets is null). */
@@ -56,12 +59,23 @@ function maskedImport(model: ImportedOnnxModel, sets: IndexSets | null): Uint8Ar
   return encodeModelProto({ ...proto, graph });
 }
 
-/** The decomposed model's bytes in the format asked for; `sets` null exports the network as it is. */
-export function exportDecomposed(model: LoadedModel, sets: IndexSets | null, format: ExportFormat): Uint8Array {
-  if (model.kind === "imported") {
-    if (format !== "onnx") throw new Error(`${model.file} was imported from ONNX, so it goes back out as ONNX only (--format onnx); decomp knows no PyTorch architecture for it`);
-    return maskedImport(model, sets);
+/** The formats a model goes out in: its own kind (ONNX or TF.js) for an imported one; ONNX or PyTorch for a registry one. */
+export function exportFormats(model: LoadedModel): ExportFormat[] {
+  if (model.kind === "registry") return ["onnx", "pth"];
+  return [model.format];
+}
+
+/**
+ * Writes the decomposed model (`sets` null: the network as it is) in the format asked for, whole or not at all
+ * (a TF.js model is `file` and a weights file beside it); returns the bytes written.
+ */
+export async function writeDecomposedModel(model: LoadedModel, sets: IndexSets | null, format: ExportFormat, file: string): Promise<number> {
+  const allowed = exportFormats(model);
+  if (!allowed.includes(format)) {
+    throw new Error(`${model.checkpointPath} goes out as ${allowed.join(" or ")} (--format ${allowed.join("|")}): ${model.kind === "imported" ? `it was imported as ${model.format}, and decomp knows no other description of it` : "a registry model"}`);
   }
-  const stateDict = maskedStateDict(model, sets);
-  return format === "onnx" ? exportOnnxModel(model.spec, stateDict, { inputLayout: "nchw" }) : encodeTorchStateDict(stateDict, model.entry.name);
+  if (model.kind === "imported" && model.format === "tfjs") return writeDecomposedTfjs(model, sets, file);
+  const bytes = model.kind === "imported" ? maskedImport(model, sets) : format === "onnx" ? exportOnnxModel(model.spec, maskedStateDict(model, sets), { inputLayout: "nchw" }) : encodeTorchStateDict(maskedStateDict(model, sets), model.entry.name);
+  await writeFileAtomic(file, [bytes]);
+  return bytes.length;
 }

@@ -1,6 +1,6 @@
 /**
  * A model by what `--model` says: a registry name (its checkpoint, description and preset) or a file to import
- * (an ONNX classifier). Both come back with what the pipeline needs: the shape, the final layer, the identity of
+ * (an ONNX classifier, or a TF.js LayersModel's model.json). All come back with what the pipeline needs: the shape, the final layer, the identity of
  * the weights for cache keys, the preprocessing to feed it, and an engine to run it.
  */
 import * as fs from "node:fs";
@@ -11,11 +11,18 @@ import type { ForwardEngine, ModelShape } from "./engine";
 import { createEngine, type EngineChoice } from "./engines";
 import { importOnnx, type ImportedOnnxModel, isOnnxFile, openImportedEngine } from "./import/onnx-model";
 import { indexGraph, inputLayout } from "./import/onnx-graph";
+import { type ImportedTfjsModel, importTfjs, isTfjsFile, openTfjsImportedEngine } from "./import/tfjs-model";
 import { decodeOnnxModel } from "./onnx-proto";
 import { loadPretrained, type Pretrained } from "./pretrained";
 import { inputRecipe, modelEntry, PREPROCESSINGS } from "./registry";
 
-export type LoadedModel = Pretrained | ImportedOnnxModel;
+export type ImportedModel = ImportedOnnxModel | ImportedTfjsModel;
+export type LoadedModel = Pretrained | ImportedModel;
+
+/** Whether `--model` names a file to import (ONNX, or a TF.js model.json) rather than a registry model. */
+export function isModelFile(model: string): boolean {
+  return isOnnxFile(model) || isTfjsFile(model);
+}
 
 export interface LoadOptions {
   weights?: string;
@@ -27,7 +34,7 @@ export interface LoadOptions {
 
 /** Checks the name (a known model, or an existing ONNX file) without reading any weights. */
 export function checkModelName(model: string): void {
-  if (isOnnxFile(model)) {
+  if (isModelFile(model)) {
     if (!fs.existsSync(model)) throw new Error(`model file ${path.resolve(model)} does not exist`);
     return;
   }
@@ -35,9 +42,9 @@ export function checkModelName(model: string): void {
 }
 
 export async function loadAnyModel(model: string, opts: LoadOptions = {}): Promise<LoadedModel> {
-  if (!isOnnxFile(model)) return loadPretrained(model, opts);
+  if (!isModelFile(model)) return loadPretrained(model, opts);
   if (opts.weights !== undefined) throw new Error(`--weights is for registry models; ${model} carries its own weights`);
-  return importOnnx(model, { inputSize: opts.inputSize });
+  return isTfjsFile(model) ? importTfjs(model, { inputSize: opts.inputSize }) : importOnnx(model, { inputSize: opts.inputSize });
 }
 
 /**
@@ -51,11 +58,13 @@ export function registryModel(model: LoadedModel, what: string): Pretrained {
 
 /** An engine running the model: the registry's description on DECOMP_ENGINE's choice, or the imported graph. */
 export function openEngine(model: LoadedModel, choice?: EngineChoice): Promise<ForwardEngine> {
-  return model.kind === "imported" ? openImportedEngine(model) : createEngine(model.spec, model.stateDict, choice);
+  if (model.kind === "registry") return createEngine(model.spec, model.stateDict, choice);
+  return model.format === "onnx" ? openImportedEngine(model) : openTfjsImportedEngine(model);
 }
 
 /** What the model's weights are called in cache keys and file names: the registry name, or the file's base name. */
 export function modelKey(model: string): string {
+  if (isTfjsFile(model)) return `${path.basename(path.dirname(path.resolve(model))).replace(/[^\w.-]/g, "_")}-tfjs`;
   return isOnnxFile(model) ? `${path.basename(model, path.extname(model)).replace(/[^\w.-]/g, "_")}-onnx` : model;
 }
 
@@ -69,13 +78,33 @@ export function modelShape(model: LoadedModel): ModelShape {
 }
 
 /**
- * The fixed square side an ONNX file's input declares, or null when height or width is left open; read without
+ * The fixed square side an imported file's input declares, or null when height or width is left open; read without
  * preparing the model (the recipe is chosen from it before the weights are used).
  */
-export function onnxInputSide(file: string): number | null {
+export function fileInputSide(file: string): number | null {
   const where = path.resolve(file);
+  if (isTfjsFile(file)) return tfjsInputSide(where);
   const input = inputLayout(indexGraph(decodeOnnxModel(fs.readFileSync(where), where).graph!), where);
   return input.height !== null && input.height === input.width ? input.height : null;
+}
+
+/** The first batch input shape a Keras topology declares ([null, H, W, 3]), as its side. */
+function tfjsInputSide(file: string): number | null {
+  let found: unknown = null;
+  const visit = (node: unknown): void => {
+    if (found !== null || node === null || typeof node !== "object") return;
+    for (const [k, v] of Object.entries(node)) {
+      if ((k === "batch_input_shape" || k === "batchInputShape") && Array.isArray(v)) found = v;
+      else visit(v);
+    }
+  };
+  try {
+    visit(JSON.parse(fs.readFileSync(file, "utf8")).modelTopology);
+  } catch (err) {
+    throw new Error(`${file} is not a TF.js model.json (${(err as Error).message}); save one with model.save or tensorflowjs_converter`);
+  }
+  const shape = found as (number | null)[] | null;
+  return shape !== null && shape.length === 4 && shape[1] !== null && shape[1] === shape[2] ? shape[1] : null;
 }
 
 /** torchvision's ImageNet evaluation preset: resize the shorter side to 256, centre-crop 224, bilinear. */
@@ -90,9 +119,9 @@ const IMAGENET_PRESET: Recipe = { kind: "resize-crop", resize: 256, crop: 224, i
  */
 export function modelRecipe(model: string, preprocessing: string | Recipe, imageSide: number | null): Recipe {
   if (typeof preprocessing === "object") return preprocessing;
-  if (!isOnnxFile(model)) return inputRecipe(modelEntry(model), preprocessing);
+  if (!isModelFile(model)) return inputRecipe(modelEntry(model), preprocessing);
   if (!(PREPROCESSINGS as readonly string[]).includes(preprocessing)) throw new Error(`unknown preprocessing '${preprocessing}'; known: ${PREPROCESSINGS.join(", ")}`);
-  const side = onnxInputSide(model);
+  const side = fileInputSide(model);
   if (preprocessing === "paper") return { kind: "squash", size: side ?? 224, interpolation: "bilinear" };
   if (side === null) return IMAGENET_PRESET;
   if (side === imageSide) return { kind: "native" };

@@ -21,7 +21,7 @@ export const evalCommand: Command = {
     if (choice.data.kind !== "cifar10") return evalImageNet(values, choice, ctx);
     const onProgress = stderrProgress();
     // The weights and the map are read and checked against the model's shape before any feature is extracted.
-    const spec = cifarSpec(choice);
+    const spec = await cifarSpec(choice);
     const sets = typeof values.indices === "string" ? readIndexMapFile(values.indices, { classes: spec.classes, features: spec.featureWidth }, CIFAR10_CLASSES) : null;
     const pretrained = await loadForCifar({ ...choice, onProgress });
     const test = await getFeatures({ ...choice, pretrained, split: "test", augmentSeed: null, onProgress });

@@ -5,7 +5,8 @@ import { writeFileAtomic } from "../../artifacts/atomic-write";
 import { decodeNpy, encodeNpy } from "../../data/npy";
 import { checkBatchShape, forwardBatch } from "../../features/extract";
 import { importOnnx, isOnnxFile } from "../../models/import/onnx-model";
-import { checkModelName, loadAnyModel, modelName, openEngine } from "../../models/load";
+import { isTfjsFile } from "../../models/import/tfjs-model";
+import { checkModelName, isModelFile, loadAnyModel, modelName, openEngine } from "../../models/load";
 import { modelEntry } from "../../models/registry";
 import { type Command, intOption } from "../command";
 import { stderrProgress } from "../progress";
@@ -18,7 +19,7 @@ export const forwardCommand: Command = {
   options: {
     model: MODEL_OPTIONS.model,
     weights: MODEL_OPTIONS.weights,
-    input: { type: "string", valueName: "X.npy", description: "the batch, shape (N, 3, S, S) with S the model's input side (32 for the CIFAR ResNets; 224, 240, 288 or 300 as torchvision's presets, or any side the network takes), float32 (other real dtypes are converted); for an imported ONNX model, in the layout its graph takes (NCHW, or NHWC (N, S, S, 3))" },
+    input: { type: "string", valueName: "X.npy", description: "the batch, shape (N, 3, S, S) with S the model's input side (32 for the CIFAR ResNets; 224, 240, 288 or 300 as torchvision's presets, or any side the network takes), float32 (other real dtypes are converted); for an imported ONNX model, in the layout its graph takes (NCHW, or NHWC (N, S, S, 3)); for a TF.js model NHWC" },
     out: { type: "string", valueName: "DIR", description: "folder for logits.npy and features.npy (created if absent)" },
     "batch-size": MODEL_OPTIONS["batch-size"],
   },
@@ -35,9 +36,10 @@ export const forwardCommand: Command = {
     const weights = typeof values.weights === "string" ? values.weights : undefined;
     // The description is built for the batch's own (square) side, so a model runs at 224, 300 or any size it can;
     // an imported graph takes the layout and size it declares.
-    const layout = isOnnxFile(name) ? importOnnx(name, { inputSize: squareSide(input.shape, "nchw") ?? squareSide(input.shape, "nhwc") }).input.layout : "nchw";
+    // A TF.js model takes NHWC, as Keras; an ONNX graph the layout it declares.
+    const layout = isTfjsFile(name) ? "nhwc" : isOnnxFile(name) ? importOnnx(name, { inputSize: squareSide(input.shape, "nchw") ?? squareSide(input.shape, "nhwc") }).input.layout : "nchw";
     const side = squareSide(input.shape, layout);
-    if (!isOnnxFile(name)) checkBatchShape(modelEntry(name).buildSpec(undefined, side), input.shape);
+    if (!isModelFile(name)) checkBatchShape(modelEntry(name).buildSpec(undefined, side), input.shape);
     const model = await loadAnyModel(name, { weights, inputSize: side, onProgress: stderrProgress() });
     for (const warning of model.kind === "imported" ? model.warnings : []) console.error(`decomp: warning: ${warning}`);
     const engine = await openEngine(model);

@@ -2,13 +2,12 @@
 import * as fs from "node:fs";
 import { customNormalisation, getNormalisation, NORMALISATIONS } from "../../data";
 import type { Recipe } from "../../data/preprocess";
-import { isOnnxFile } from "../../models/import/onnx-model";
-import { checkModelName, modelRecipe } from "../../models/load";
+import { checkModelName, isModelFile, modelRecipe } from "../../models/load";
 import { MODEL_NAMES, PREPROCESSINGS } from "../../models/registry";
 import { type OptionSpec, type OptionValues, intOption } from "../command";
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: { type: "string", default: "resnet20", valueName: "NAME", description: `${MODEL_NAMES.join(" | ")} (decomp models lists them), or a classifier exported to ONNX (FILE.onnx)` },
+  model: { type: "string", default: "resnet20", valueName: "NAME", description: `${MODEL_NAMES.join(" | ")} (decomp models lists them), or a classifier of your own: an ONNX file (FILE.onnx) or a TF.js LayersModel (its model.json)` },
   weights: {
     type: "string",
     valueName: "FILE",
@@ -59,7 +58,7 @@ export function modelChoice(values: OptionValues): ModelChoice {
   const model = String(values.model);
   checkModelName(model);
   // An imported model carries no preprocessing: a sidecar file beside it may say it, and options override it.
-  const sidecar = isOnnxFile(model) ? readSidecar(`${model}.preprocess.json`) : {};
+  const sidecar = isModelFile(model) ? readSidecar(`${model}.preprocess.json`) : {};
   // Options replace the sidecar's recipe, or its normalisation, as a whole.
   const given = (keys: string[]) => (keys.some((k) => values[k] !== undefined) ? values : sidecar);
   const preprocessing = ownRecipe(given(RECIPE_KEYS)) ?? String(values.preprocess ?? "torchvision");

@@ -31,7 +31,7 @@ export const selectCommand: Command = {
       return selectImageNet(values, choice, k1, k2, typeof values.out === "string" ? values.out : undefined, ctx);
     }
     // Check k against the feature width before any checkpoint is read or long extraction starts.
-    const width = cifarSpec(choice).featureWidth;
+    const width = (await cifarSpec(choice)).featureWidth;
     validateK("k1", k1, width);
     validateK("k2", k2, width);
     if (typeof values.out === "string") checkWritable(values.out);
