@@ -6,9 +6,20 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CIFAR10_CLASSES } from "../data";
+import { batchView, CIFAR10_CLASSES, loadCifar10, normalise } from "../data";
+import { scanImageFolder } from "../data/image-folder";
+import { ImagePool } from "../data/image-pool";
+import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH, SPLIT_SIZES } from "../data/image-set";
+import { preprocessBatch } from "../data/preprocess";
+import { shuffledOrder } from "../training/loop";
+import { openImportedEngine } from "../models/import/onnx-model";
+import { openTfjsImportedEngine } from "../models/import/tfjs-model";
+import { modelRecipe } from "../models/load";
+import { type ActivationMaps, type InfluentialSets, predictFull } from "../method";
+import { imageMaps, type SaliencyOptions } from "./faithfulness";
+import { lastBlockMaps, contrastChannels } from "./visualization";
+import type { OverlayRow } from "./visualization-report";
 import type { Recipe } from "../data/preprocess";
-import { SPLIT_SIZES } from "../data/image-set";
 import { featureMatrix, finalLayer, getFeatures, loadForCifar } from "../features";
 import { type FeatureRanking, type Labels, type LinearLayer, rankFeatures } from "../method";
 import { writeDecomposedModel } from "../models/export";
@@ -39,6 +50,10 @@ export interface ImportedStudyOptions {
 
 export interface ImportedStudy {
   model: LoadedModel;
+  data: StudyData;
+  /** The resize and crop the images went through, and the normalisation. */
+  preprocessing: Recipe;
+  norm: string;
   train: { ranking: FeatureRanking; labels: Labels };
   test: LabelledFeatures;
   layer: LinearLayer;
@@ -56,7 +71,7 @@ export async function importedStudy(opts: ImportedStudyOptions): Promise<Importe
       model: opts.model, root: opts.data.root, layout: "folder", preprocessing: opts.preprocessing, norm, k1: 1, k2: 1,
       rankDepth: opts.rankDepth, onProgress: opts.onProgress,
     });
-    return { model: d.pretrained, train: d.training, test: d.test, layer: d.layer, classNames: d.classes, backend: d.backend.val ?? "cached", recipe: d.recipe };
+    return { model: d.pretrained, data: opts.data, preprocessing: modelRecipe(opts.model, opts.preprocessing ?? "torchvision", null), norm, train: d.training, test: d.test, layer: d.layer, classNames: d.classes, backend: d.backend.val ?? "cached", recipe: d.recipe };
   }
   const limit = (n: number, split: "train" | "test") => (n >= SPLIT_SIZES[split] ? null : n);
   const common = { model: opts.model, norm, preprocessing: opts.preprocessing, onProgress: opts.onProgress };
@@ -64,6 +79,9 @@ export async function importedStudy(opts: ImportedStudyOptions): Promise<Importe
   const test = await getFeatures({ ...common, split: "test", augmentSeed: null, limit: limit(opts.data.testImages, "test") });
   return {
     model: await loadForCifar(common),
+    data: opts.data,
+    preprocessing: modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT),
+    norm,
     train: { ranking: rankFeatures(featureMatrix(train), opts.rankDepth), labels: train.labels },
     test: { features: featureMatrix(test), labels: test.labels },
     layer: finalLayer(test),
@@ -84,4 +102,63 @@ export async function writeRegistryOnnx(model: string, file: string): Promise<st
 export async function writeDecomposed(model: LoadedModel, sets: IndexSets, file: string): Promise<number> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   return writeDecomposedModel(model, sets, model.kind === "imported" ? model.format : "onnx", file);
+}
+
+/**
+ * Table 7's overlays for the study's model: the first correctly classified test image of as many classes as asked
+ * (in a seeded order), with the CAM, the non-influential and the influential channel maps of its class. The maps
+ * come from the imported graph's own pooled map output (a registry model's from its TF.js description); a model
+ * whose features are no pooled map (VGG's fully connected head) has none, and the reason comes back instead.
+ */
+export async function studyOverlays(
+  study: ImportedStudy,
+  influence: InfluentialSets,
+  opts: { images: number; channels: number; seed?: number },
+): Promise<{ rows: OverlayRow[]; size: [number, number]; reason: null } | { rows: null; size: null; reason: string }> {
+  const seed = opts.seed ?? 0;
+  const predictions = predictFull(study.test.features, study.layer);
+  const labels = study.test.labels;
+  const firstCorrect = new Map<number, number>();
+  for (const i of shuffledOrder(labels.length, seed)) if (predictions[i] === labels[i] && !firstCorrect.has(labels[i])) firstCorrect.set(labels[i], i);
+  const picked = [...firstCorrect.values()].slice(0, opts.images).sort((a, b) => a - b);
+  if (picked.length === 0) return { rows: null, size: null, reason: "no test image is classified correctly" };
+  const [height, width] = study.model.spec.inputShape;
+  const bytes = height * width * 3;
+  let pixels: Uint8Array;
+  if (study.data.kind === "cifar10") {
+    const test = await loadCifar10("test");
+    const raw = new Uint8Array(picked.length * IMAGE_BYTES);
+    picked.forEach((i, n) => raw.set(batchView(test, i, i + 1).pixels, n * IMAGE_BYTES));
+    pixels = preprocessBatch(raw, picked.length, IMAGE_HEIGHT, IMAGE_WIDTH, study.preprocessing);
+  } else {
+    const files = scanImageFolder(study.data.root).splits.val!.files;
+    const pool = new ImagePool(study.preprocessing);
+    try {
+      pixels = await pool.batch(picked.map((i) => files[i]), bytes);
+    } finally {
+      await pool.close();
+    }
+  }
+  const batch = { count: picked.length, pixels };
+  let maps: ActivationMaps;
+  if (study.model.kind === "registry") maps = await lastBlockMaps(batch, { model: study.model.entry.name, pretrained: study.model, norm: study.norm });
+  else {
+    const engine = await (study.model.format === "onnx" ? openImportedEngine(study.model) : openTfjsImportedEngine(study.model));
+    try {
+      const out = await engine.maps(normalise(batch, study.norm), batch.count);
+      if (out === null) return { rows: null, size: null, reason: `${study.model.spec.name}'s features are not a global average of a spatial map (a fully connected head), so it has no channel maps` };
+      const [, h, w, c] = out.shape;
+      maps = { count: batch.count, height: h, width: w, channels: c, data: out.data, tensor: "pooled map" };
+    } finally {
+      engine.dispose();
+    }
+  }
+  const saliency: SaliencyOptions = {
+    influential: influence.sets, nonInfluential: contrastChannels(influence, opts.channels).map((c) => c.nonInfluential), layer: study.layer, inputSize: [height, width], seed,
+  };
+  const rows = picked.map((i, n) => {
+    const m = imageMaps(maps, n, labels[i], saliency);
+    return { className: study.classNames[labels[i]], testIndex: i, pixels: pixels.subarray(n * bytes, (n + 1) * bytes), maps: [m.CAM, m["non-influential"], m.influential] };
+  });
+  return { rows, size: [height, width], reason: null };
 }

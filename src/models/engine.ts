@@ -20,3 +20,14 @@ export interface ForwardEngine {
   /** Release native or tensor memory. */
   dispose(): void;
 }
+
+/** Spatial maps of a batch (the global average pool's input), NHWC. */
+export interface MapBatch {
+  data: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** An engine for an imported model, which can also hand back the last feature map (null when there is none). */
+export interface ImportedEngine extends ForwardEngine {
+  maps(images: Float32Array, count: number): Promise<MapBatch | null>;
+}

@@ -53,7 +53,7 @@ export async function loadAnyModel(model: string, opts: LoadOptions = {}): Promi
  */
 export function registryModel(model: LoadedModel, what: string): Pretrained {
   if (model.kind === "registry") return model;
-  throw new Error(`${what} needs a model whose architecture decomp describes (decomp models lists them); ${model.file} was imported from ONNX, so it runs as a graph: its features, the decomposed layer, the noise ablation and head-only retraining on cached features work, full fine-tuning does not`);
+  throw new Error(`${what} needs a model whose architecture decomp describes (decomp models lists them); ${model.file} was imported from ${model.format === "onnx" ? "ONNX" : "TF.js"}, so it runs as a graph: its features, the decomposed layer, the noise ablation and head-only retraining on cached features work, full fine-tuning does not`);
 }
 
 /** An engine running the model: the registry's description on DECOMP_ENGINE's choice, or the imported graph. */

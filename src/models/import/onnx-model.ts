@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import type { onnx } from "onnx-proto";
-import type { ForwardEngine, ForwardResult, ModelShape } from "../engine";
+import type { ForwardResult, ImportedEngine, MapBatch, ModelShape } from "../engine";
 import { openOnProvider, providerFromEnv, type ProviderChoice } from "../execution-provider";
 import { nhwcToNchw, sessionOptions } from "../onnx-engine";
 import { decodeOnnxModel, encodeModelProto } from "../onnx-proto";
@@ -114,7 +114,7 @@ function withOutputs(proto: onnx.ModelProto, names: string[]): Uint8Array {
   return encodeModelProto({ ...proto, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } });
 }
 
-class ImportedOnnxEngine implements ForwardEngine {
+class ImportedOnnxEngine implements ImportedEngine {
   private session: ort.InferenceSession | null;
 
   constructor(private readonly model: ImportedOnnxModel, session: ort.InferenceSession, readonly backend: string) {
@@ -145,15 +145,52 @@ class ImportedOnnxEngine implements ForwardEngine {
     return { features, logits };
   }
 
-  /** One session run on `count` NHWC images: features and logits, checked against the widths the head gave. */
-  private async run(nhwc: Float32Array, count: number): Promise<ForwardResult> {
+  /** The last feature map of `count` NHWC images (the pool's input), NHWC; null when the features are not a pooled map. */
+  async maps(images: Float32Array, count: number): Promise<MapBatch | null> {
+    const name = this.model.outputs.map;
+    if (name === null || this.model.map === null) return null;
+    const [h, w, c] = this.spec.inputShape;
+    const per = h * w * c;
+    const step = this.model.input.batch ?? count;
+    const parts: MapBatch[] = [];
+    for (let start = 0; start < count; start += step) {
+      const n = Math.min(step, count - start);
+      const slice = new Float32Array(step * per);
+      slice.set(images.subarray(start * per, (start + n) * per));
+      const out = await this.runFor(slice, step, [name]);
+      const t = out[name];
+      const [, a, b, d] = t.dims.map(Number);
+      const data = new Float32Array(t.data as Float32Array).subarray(0, n * a * b * d);
+      t.dispose();
+      parts.push(this.model.map.layout === "nhwc" ? { data, shape: [n, a, b, d] } : toNhwc(data, n, a, b, d));
+    }
+    const [, mh, mw, mc] = parts[0].shape;
+    const all = new Float32Array(count * mh * mw * mc);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p.data, at);
+      at += p.data.length;
+    }
+    return { data: all, shape: [count, mh, mw, mc] };
+  }
+
+  /** One session run on `count` NHWC images, fetching the named outputs. */
+  private async runFor(nhwc: Float32Array, count: number, names: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (!this.session) throw new Error("the imported model's engine was disposed");
     const [h, w, c] = this.spec.inputShape;
     const nchw = this.model.input.layout === "nchw";
-    const tensor = new ort.Tensor("float32", nchw ? nhwcToNchw(nhwc, count, h, w, c) : nhwc, nchw ? [count, c, h, w] : [count, h, w, c]);
+    const tensor = new ort.Tensor("float32", nchw ? nhwcToNchw(nhwc.subarray(0, count * h * w * c), count, h, w, c) : nhwc.subarray(0, count * h * w * c), nchw ? [count, c, h, w] : [count, h, w, c]);
+    try {
+      return await this.session.run({ [this.model.input.name]: tensor }, names);
+    } finally {
+      tensor.dispose();
+    }
+  }
+
+  /** One session run on `count` NHWC images: features and logits, checked against the widths the head gave. */
+  private async run(nhwc: Float32Array, count: number): Promise<ForwardResult> {
     const { features, logits } = this.model.outputs;
-    const out = await this.session.run({ [this.model.input.name]: tensor }, [features, logits]);
-    tensor.dispose();
+    const out = await this.runFor(nhwc, count, [features, logits]);
     const f = new Float32Array(out[features].data as Float32Array);
     const l = new Float32Array(out[logits].data as Float32Array);
     out[features].dispose();
@@ -170,8 +207,16 @@ class ImportedOnnxEngine implements ForwardEngine {
   }
 }
 
+/** An NCHW map batch [n, c, h, w] as NHWC. */
+function toNhwc(data: Float32Array, n: number, c: number, h: number, w: number): MapBatch {
+  const out = new Float32Array(data.length);
+  const plane = h * w;
+  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) out[(i * plane + p) * c + ch] = data[(i * c + ch) * plane + p];
+  return { data: out, shape: [n, h, w, c] };
+}
+
 /** Opens the imported graph on the provider DECOMP_EP (or `provider`) picks, as the registry's engine does. */
-export async function openImportedEngine(model: ImportedOnnxModel, provider: ProviderChoice = providerFromEnv()): Promise<ForwardEngine> {
+export async function openImportedEngine(model: ImportedOnnxModel, provider: ProviderChoice = providerFromEnv()): Promise<ImportedEngine> {
   const threads = availableParallelism();
   return openOnProvider(provider, model.spec.name, async (p) => {
     let session: ort.InferenceSession;

@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../../artifacts/atomic-write";
 import { initBackend } from "../../backend";
 import type { IndexSets } from "../../method";
 import { headMask } from "../../training/params";
-import type { ForwardEngine, ForwardResult, ModelShape } from "../engine";
+import type { ForwardResult, ImportedEngine, MapBatch, ModelShape } from "../engine";
 
 /** Layers that pass values on unchanged (in the walk from the output back to the head, or from the head to the pool). */
 const PASS_THROUGH = new Set(["Flatten", "Dropout", "Reshape", "SpatialDropout2D", "GaussianDropout", "AlphaDropout"]);
@@ -171,13 +171,7 @@ function headLogits(model: ImportedTfjsModel, features: Float32Array, count: num
   return logits;
 }
 
-export interface MapBatch {
-  /** count x h x w x channels, NHWC. */
-  data: Float32Array;
-  shape: [number, number, number, number];
-}
-
-export class TfjsImportedEngine implements ForwardEngine {
+export class TfjsImportedEngine implements ImportedEngine {
   constructor(private readonly model: ImportedTfjsModel, readonly backend: string) {}
 
   get spec(): ModelShape {
