@@ -7,8 +7,8 @@
  */
 import * as path from "node:path";
 import { selectBackend } from "../src/backend";
-import { cifarResNetSpec } from "../src/models/spec";
-import { createTfjsEngine } from "../src/models/tfjs-resnet";
+import { cifarResNetSpec } from "../src/models/families/cifar-resnet";
+import { createTfjsEngine } from "../src/models/tfjs-engine";
 import { loadTorchCheckpoint } from "../src/torch";
 
 const FILES: Record<string, string> = { resnet20: "resnet20-12fca82f.th", resnet56: "resnet56-4bfd9763.th" };

@@ -16,9 +16,9 @@ import { resolveMirrorDir } from "../src/artifacts";
 import { batchView, loadCifar10, normalise } from "../src/data";
 import { runExtraction } from "../src/features/extract";
 import { evaluateDecomposed, influentialSets } from "../src/method";
-import { cifarResNetSpec } from "../src/models/spec";
+import { cifarResNetSpec } from "../src/models/families/cifar-resnet";
 import { createOnnxEngine } from "../src/models/onnx-engine";
-import { createTfjsEngine } from "../src/models/tfjs-resnet";
+import { createTfjsEngine } from "../src/models/tfjs-engine";
 import { loadTorchCheckpoint } from "../src/torch";
 import { fineTune, registerTrainingKernels, retrainHead, adamStep, createAdamState, createTrainEngine, trainableNames, decomposedStateDict } from "../src/training";
 

@@ -16,7 +16,7 @@ import { cifarModelEntry, modelEntry } from "../models/registry";
 import { imagenetExtractReports } from "./imagenet-bench";
 import { passRssReport } from "./pass-rss";
 import { pipelineReport } from "./pipeline-bench";
-import { createTfjsEngine } from "../models/tfjs-resnet";
+import { createTfjsEngine } from "../models/tfjs-engine";
 import { maxAbsDiff } from "../method/metrics";
 import { type Progress, silentProgress } from "../progress";
 import type { BenchReport, CsgEpochReport, EngineThroughput, ExtractReport, FinetuneReport } from "./report";

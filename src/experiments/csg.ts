@@ -26,7 +26,7 @@ import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { type CsgHyperparameters, type CsgResult, type CsgStart, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
 import { cifarModelEntry } from "../models/registry";
-import { cifarResNetSpec } from "../models/spec";
+import { cifarResNetSpec } from "../models/families/cifar-resnet";
 
 import { runNoiseAblation } from "./noise-ablation";
 import { loadRetrainingImages } from "./retraining";

@@ -10,7 +10,7 @@ import { deriveSeed, mulberry32, randomInt } from "../data/prng";
 import { type ActivationMaps, type FeatureMatrix, type IndexSets, type InfluentialSets, type Labels, rankByCount } from "../method";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { pooledMapsName } from "../models/spec";
-import { createTfjsEngine } from "../models/tfjs-resnet";
+import { createTfjsEngine } from "../models/tfjs-engine";
 import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 

@@ -6,7 +6,7 @@ import { initBackend } from "../backend";
 import type { StateDict } from "../torch";
 import type { ForwardEngine } from "./engine";
 import type { ModelSpec } from "./spec";
-import { createTfjsEngine } from "./tfjs-resnet";
+import { createTfjsEngine } from "./tfjs-engine";
 
 export type EngineChoice = "auto" | "onnx" | "tfjs";
 export const ENGINE_CHOICES: readonly EngineChoice[] = ["auto", "onnx", "tfjs"];

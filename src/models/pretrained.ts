@@ -6,7 +6,7 @@ import type { StateDict } from "../torch";
 import { type ModelEntry, modelEntry } from "./registry";
 import type { ForwardEngine } from "./engine";
 import type { LinearLayerSpec, ModelSpec } from "./spec";
-import { createTfjsEngine } from "./tfjs-resnet";
+import { createTfjsEngine } from "./tfjs-engine";
 import { checkStateDict, readWeights } from "./weights";
 
 export interface Pretrained {

@@ -9,7 +9,8 @@ import type { StateDict } from "../torch";
 import { renameLegacyDenseNetKeys, TORCHVISION_DENSENETS, torchvisionDenseNetSpec } from "./families/torchvision-densenet";
 import { TORCHVISION_EFFICIENTNETS, torchvisionEfficientNetSpec } from "./families/torchvision-efficientnet";
 import { TORCHVISION_RESNETS, torchvisionResNetSpec } from "./families/torchvision-resnet";
-import { cifarResNetSpec, type ModelSpec } from "./spec";
+import { type ModelSpec } from "./spec";
+import { cifarResNetSpec } from "./families/cifar-resnet";
 
 /**
  * torchvision's evaluation preset (ImageClassification): resize the shorter side, centre-crop, then scale to

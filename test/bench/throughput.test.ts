@@ -1,6 +1,6 @@
 import { fastest, sweepBatchSizes, syntheticImages } from "../../src/bench/throughput";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import type { ProgressEvent } from "../../src/progress";
 import { randomStateDict } from "../models/reference-forward";
 

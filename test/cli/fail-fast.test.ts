@@ -13,7 +13,7 @@ import { augmentSeedSpread } from "../../src/experiments/seed-spread";
 import { getFeatures } from "../../src/features";
 import { initialGates } from "../../src/method";
 import { fineTune, trainCsg } from "../../src/training";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import * as ort from "onnxruntime-node";
 import { fetchArtifact } from "../../src/artifacts";
 import { ImagePool } from "../../src/data/image-pool";

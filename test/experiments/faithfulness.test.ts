@@ -4,7 +4,7 @@ import { faithfulnessConclusion, faithfulnessCurves, imageMaps, MAP_NAMES, meanC
 import { faithfulnessChart, faithfulnessTable, overlayFigure } from "../../src/experiments/visualization-report";
 import { centredChannelMean, classActivationMap, normaliseMap, randomMap, upsampleBilinear } from "../../src/method/maps";
 import type { ForwardEngine } from "../../src/models/engine";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { mulberry32 } from "../../src/data/prng";
 
 /**

@@ -6,7 +6,7 @@ import { backboneMacs, compareStateDicts, findFineTuned, fineTuneImageCount, fin
 import { complexityTable, fineTuneImagesNote, PAPER_HEAD_MACS, retrainingTable, trainingCurveChart } from "../../src/experiments/retraining-report";
 import { CIFAR10_CLASSES, type ImageSet, mulberry32 } from "../../src/data";
 import { fullLogits, influentialSets, macCounts } from "../../src/method";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { PROFILES } from "../../src/profile";
 import { chartSvg } from "../../src/report/chart";
 import { PAPER_COLUMN } from "../../src/report/table";

@@ -1,7 +1,7 @@
 import { augmentRange, makeImageSet, normalise } from "../../src/data";
 import { runExtraction } from "../../src/features/extract";
 import type { ForwardEngine } from "../../src/models/engine";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 
 /** An engine whose "features" are the per-image sums of the first two normalised values, so outputs can be predicted. */
 function probeEngine(): ForwardEngine & { batches: number[] } {

@@ -15,7 +15,7 @@ import { preprocessBatch } from "../../src/data/preprocess";
 import { getFeatures } from "../../src/features";
 import { loadPretrained } from "../../src/models/pretrained";
 import { modelEntry } from "../../src/models/registry";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { initialStateDict } from "../../src/training/init";
 import { expectedShapes } from "../../src/models/weights";
 import { runCli } from "../cli/run-cli";

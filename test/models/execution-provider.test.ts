@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cudaProviderLibrary, providerFromEnv, providerPlan } from "../../src/models/execution-provider";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { initialStateDict } from "../../src/training/init";
 
 describe("ONNX Runtime execution provider (DECOMP_EP)", () => {

@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { nchwcBlockSize } from "../../src/models/nchwc";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { exportTrainingGraph } from "../../src/training";
 
 describe("ONNX Runtime's NCHWc kernels", () => {

@@ -1,7 +1,7 @@
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { createOnnxEngine, ONNX_BACKEND } from "../../src/models/onnx-engine";
 import { exportOnnxModel } from "../../src/models/onnx-export";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import * as tf from "@tensorflow/tfjs";
 import { mulberry32 } from "../../src/data/prng";
 import { maxAbsDiff } from "../../src/method/metrics";

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { loadTorchCheckpoint } from "../../src/torch";
 import { maxAbsDiff } from "../../src/method/metrics";

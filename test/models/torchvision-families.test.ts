@@ -13,7 +13,7 @@ import { TORCHVISION_RESNETS, torchvisionResNetSpec } from "../../src/models/fam
 import type { ModelSpec } from "../../src/models/spec";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { countLayers } from "../../src/models/summary";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { checkStateDict } from "../../src/models/weights";
 import { loadTorchCheckpoint } from "../../src/torch";
 import { createTrainEngine } from "../../src/training";

@@ -17,7 +17,7 @@ import { preprocessBatch } from "../../src/data/preprocess";
 import { loadPretrained } from "../../src/models/pretrained";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { inputRecipe, MODEL_NAMES, modelEntry } from "../../src/models/registry";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { maxAbsDiff } from "./parity-fixture";
 
 const PYTHON = "/usr/bin/python3";

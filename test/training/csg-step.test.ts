@@ -1,7 +1,7 @@
 import { selectBackend } from "../../src/backend";
 import { mulberry32 } from "../../src/data";
 import { type GateMatrix, initialGates } from "../../src/method";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import type { StateDict } from "../../src/torch";
 import { createTrainEngine, csgStep, registerTrainingKernels, type TrainEngine, tfjsTrainStep, trainableNames } from "../../src/training";
 import { createOnnxTrainEngine } from "../../src/training/onnx-train-step";

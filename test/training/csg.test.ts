@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
 import { initialGates } from "../../src/method";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import {
   csgDefaults,
   initialStateDict,

@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { selectBackend } from "../../src/backend";
 import { mulberry32 } from "../../src/data";
 import { decomposedLogits, predictFromLogits } from "../../src/method";
-import { cifarResNetSpec } from "../../src/models/spec";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { decomposedStateDict, fineTune, headMask, loadFineTuned, maskedHeadLogits, saveFineTuned } from "../../src/training";
 import { randomImages, randomStateDict as randomWeights } from "./random-model";
 

@@ -5,7 +5,7 @@ import { selectBackend } from "../../src/backend";
 import { mulberry32 } from "../../src/data";
 import { torchvisionResNetSpec } from "../../src/models/families/torchvision-resnet";
 import { cudaProviderLibrary } from "../../src/models/execution-provider";
-import { cifarResNetSpec } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import type { StateDict } from "../../src/torch";
 import { decomposedStateDict, fineTune, headMask, registerTrainingKernels, tfjsTrainStep, trainableNames, trainEngineFromEnv } from "../../src/training";
 import { createOnnxTrainEngine } from "../../src/training/onnx-train-step";

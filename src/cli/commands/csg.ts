@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../../artifacts/atomic-write";
 import { SPLIT_SIZES } from "../../data/image-set";
 import { runCsgExperiment } from "../../experiments/csg";
 import { cifarModelEntry } from "../../models/registry";
-import { cifarResNetSpec } from "../../models/spec";
+import { cifarResNetSpec } from "../../models/families/cifar-resnet";
 import { csgDefaults, type CsgHyperparameters, type CsgStart, resolveCsgHyperparameters, saveCsg } from "../../training";
 import { type Command, intOption, numberOption, percent } from "../command";
 import { stderrProgress } from "../progress";

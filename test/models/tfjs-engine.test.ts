@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend";
 import { spatialMean } from "../../src/method/maps";
-import { cifarResNetSpec, type ModelSpec, pooledMapsName } from "../../src/models/spec";
-import { createTfjsEngine } from "../../src/models/tfjs-resnet";
+import { type ModelSpec, pooledMapsName } from "../../src/models/spec";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
+import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { loadTorchCheckpoint, type StateDict } from "../../src/torch";
 import { loadParityFixture, maxAbsDiff } from "./parity-fixture";
 
