@@ -5,6 +5,8 @@ A benchmark reference, never product code. Each model runs in its own child proc
 own), with random weights (speed does not depend on their values) on synthetic N(0, 1) inputs of the given
 side, at every batch size and mode; prints one JSON object on stdout.
     /usr/bin/python3 scripts/bench-torchvision.py --models resnet50,efficientnet_b0 --batches 8,16,32 --images 128
+With --export-onnx DIR it instead writes DIR/<model>.onnx (torch.onnx.export, opset 17, dynamic batch, the same
+seeded weights), what the bench imports to time decomp's ONNX importer on a graph torch wrote.
 """
 import argparse
 import json
@@ -60,7 +62,14 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--export-onnx", metavar="DIR")
     args = p.parse_args()
+    if args.export_onnx:
+        for name in args.models:
+            torch.onnx.export(build(name), torch.zeros(1, 3, args.size, args.size), os.path.join(args.export_onnx, f"{name}.onnx"), opset_version=17,
+                              input_names=["images"], output_names=["logits"], dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+        print(json.dumps({"exported": args.models}))
+        return
     if args.child:
         print(json.dumps(measure(args)))
         return

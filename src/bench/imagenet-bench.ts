@@ -2,15 +2,18 @@
  * Feature extraction of torchvision's ImageNet models (ResNet50, EfficientNet-B0 by default) at their input size:
  * our ONNX Runtime engine on the model description with seeded random weights against torchvision's own model in
  * PyTorch CPU (scripts/bench-torchvision.py, random weights too: speed does not depend on their values), each at
- * its best batch size and mode, with each side's peak resident memory.
+ * its best batch size and mode, with each side's peak resident memory; and, where PyTorch is there, the same model
+ * exported by torch.onnx.export and imported as any user's file (src/models/import), on the same engine.
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { importOnnx, openImportedEngine } from "../models/import/onnx-model";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { modelEntry } from "../models/registry";
 import type { Progress } from "../progress";
 import { initialStateDict } from "../training/init";
+import { withTempDir } from "./temp-dir";
 import { type BatchTiming, fastest, sweepBatchSizes, syntheticImages } from "./throughput";
 
 const run = promisify(execFile);
@@ -31,6 +34,11 @@ export interface ImagenetExtractReport {
   torch: { best: TorchvisionTiming; sweep: TorchvisionTiming[]; peakRssMiB: number } | null;
   /** Our best images/s over PyTorch's best (goal: at least 1). */
   ratio: number | null;
+  /** torch's ONNX export of the model, imported (null without PyTorch). */
+  imported: { best: BatchTiming; sweep: BatchTiming[] } | null;
+  /** Imported over the registry description's best images/s (goal: at least 0.9), and over PyTorch's (goal: at least 1). */
+  importedRatio: number | null;
+  importedVsTorch: number | null;
 }
 
 export interface ImagenetBenchOptions {
@@ -64,6 +72,7 @@ async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peak
 export async function imagenetExtractReports(opts: ImagenetBenchOptions): Promise<Record<string, ImagenetExtractReport>> {
   const out: Record<string, ImagenetExtractReport> = {};
   const torchRuns = opts.python === null ? null : await torchvisionBench(opts);
+  const imports = opts.python === null ? null : await importedRuns(opts);
   for (const name of opts.models) {
     const entry = modelEntry(name);
     const spec = entry.buildSpec();
@@ -81,9 +90,34 @@ export async function imagenetExtractReports(opts: ImagenetBenchOptions): Promis
     const theirs = torchRuns?.find((m) => m.model === name) ?? null;
     const ours = { backend: ONNX_BACKEND, best: fastest(sweep), sweep, peakRssMiB: peakMiB, rssBeforeMiB: rssBefore };
     const torch = theirs === null ? null : { best: fastest(theirs.results), sweep: theirs.results, peakRssMiB: theirs.peakRssMiB };
-    out[name] = { model: name, inputSize: side, images: opts.images, ours, torch, ratio: torch === null ? null : ours.best.imagesPerSec / torch.best.imagesPerSec };
+    const imported = imports?.get(name) ?? null;
+    out[name] = {
+      model: name, inputSize: side, images: opts.images, ours, torch, ratio: torch === null ? null : ours.best.imagesPerSec / torch.best.imagesPerSec,
+      imported, importedRatio: imported === null ? null : imported.best.imagesPerSec / ours.best.imagesPerSec,
+      importedVsTorch: imported === null || torch === null ? null : imported.best.imagesPerSec / torch.best.imagesPerSec,
+    };
   }
   return out;
+}
+
+/** Each model as torch.onnx.export writes it, imported and timed at the same batches on the same engine settings. */
+async function importedRuns(opts: ImagenetBenchOptions): Promise<Map<string, { best: BatchTiming; sweep: BatchTiming[] }>> {
+  const runs = new Map<string, { best: BatchTiming; sweep: BatchTiming[] }>();
+  await withTempDir("decomp-bench-onnx-", async (dir) => {
+    for (const name of opts.models) {
+      const side = modelEntry(name).buildSpec().inputShape[0];
+      await run(opts.python!, [TORCHVISION_BENCH_SCRIPT, `--models=${name}`, `--size=${side}`, `--export-onnx=${dir}`], { maxBuffer: 16 << 20 });
+      const engine = await openImportedEngine(importOnnx(path.join(dir, `${name}.onnx`)), { intraOpThreads: opts.threads, spinning: opts.spinning });
+      try {
+        const data = syntheticImages(opts.images, 0, side * side * 3);
+        const sweep = await sweepBatchSizes(engine, data, opts.images, { batches: opts.batches, repeats: 1, warmup: 1, stage: `bench ${name} imported from torch.onnx.export`, progress: opts.progress });
+        runs.set(name, { best: fastest(sweep), sweep });
+      } finally {
+        engine.dispose();
+      }
+    }
+  });
+  return runs;
 }
 
 async function torchvisionBench(opts: ImagenetBenchOptions): Promise<{ model: string; results: TorchvisionTiming[]; peakRssMiB: number }[]> {

@@ -129,6 +129,11 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`        sweep: ${e.torch.sweep.map((s) => `${s.mode} ${s.batch}:${s.imagesPerSec.toFixed(1)}`).join("  ")}`);
     }
     lines.push(`  ratio ours/torch ${ratioText(e.ratio)} (goal >= 1.0x)`);
+    if (e.imported) {
+      const t = e.imported.best;
+      lines.push(`  imported ${"torch.onnx.export".padEnd(19)} ${t.imagesPerSec.toFixed(1).padStart(6)} images/s  (batch ${t.batch}; sweep ${e.imported.sweep.map((s) => `${s.batch}:${s.imagesPerSec.toFixed(1)}`).join("  ")})`);
+      lines.push(`  ratio imported/ours ${ratioText(e.importedRatio)} (goal >= 0.9x), imported/torch ${ratioText(e.importedVsTorch)} (goal >= 1.0x)`);
+    }
   }
   if (r.pipeline) {
     const p = r.pipeline;

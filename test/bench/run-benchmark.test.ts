@@ -65,9 +65,14 @@ test("torchvision models at their input size: ours against torchvision in PyTorc
   const text = formatBenchReport(report);
   expect(text).toContain("extract efficientnet_b0 (224 x 224, random weights, 2 images per pass):");
   expect(e.torch!.sweep.map((t) => [t.mode, t.batch])).toEqual([["eager", 1], ["eager", 2]]);
+  // torch's ONNX export of the same model, imported as a user's file and timed at the same batches.
+  expect(e.imported!.sweep.map((t) => t.batch)).toEqual([1, 2]);
+  expect(e.importedRatio).toBeCloseTo(e.imported!.best.imagesPerSec / e.ours.best.imagesPerSec, 10);
+  expect(e.importedVsTorch).toBeCloseTo(e.imported!.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
   expect(e.torch!.peakRssMiB).toBeGreaterThan(100);
   expect(e.ratio).toBeCloseTo(e.ours.best.imagesPerSec / e.torch!.best.imagesPerSec, 10);
   expect(text).toContain(`ratio ours/torch ${e.ratio!.toFixed(2)}x (goal >= 1.0x)`);
+  expect(text).toContain(`ratio imported/ours ${e.importedRatio!.toFixed(2)}x (goal >= 0.9x), imported/torch ${e.importedVsTorch!.toFixed(2)}x (goal >= 1.0x)`);
 }, 300_000);
 
 test("--quick lowers the defaults it is not given and keeps explicit options", async () => {

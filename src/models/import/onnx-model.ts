@@ -215,13 +215,16 @@ function toNhwc(data: Float32Array, n: number, c: number, h: number, w: number):
   return { data: out, shape: [n, h, w, c] };
 }
 
-/** Opens the imported graph on the provider DECOMP_EP (or `provider`) picks, as the registry's engine does. */
-export async function openImportedEngine(model: ImportedOnnxModel, provider: ProviderChoice = providerFromEnv()): Promise<ImportedEngine> {
-  const threads = availableParallelism();
-  return openOnProvider(provider, model.spec.name, async (p) => {
+/**
+ * Opens the imported graph on the provider DECOMP_EP (or `options.provider`) picks, with the registry engine's
+ * session options (every core, no spinning, unless said otherwise).
+ */
+export async function openImportedEngine(model: ImportedOnnxModel, options: { provider?: ProviderChoice; intraOpThreads?: number; spinning?: boolean } = {}): Promise<ImportedEngine> {
+  const threads = options.intraOpThreads ?? availableParallelism();
+  return openOnProvider(options.provider ?? providerFromEnv(), model.spec.name, async (p) => {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads, false, p));
+      session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads, options.spinning ?? false, p));
     } catch (err) {
       throw new Error(`${model.file}: ONNX Runtime cannot load it (${(err as Error).message.split("\n")[0]})`);
     }
