@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { decodeNpy } from "../../src/data/npy";
-import { importOnnx } from "../../src/models/import/onnx-model";
+import { importOnnx, openImportedEngine } from "../../src/models/import/onnx-model";
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from "../../src/models/onnx-proto";
 import { runCli } from "../cli/run-cli";
 
@@ -87,15 +87,15 @@ describe("decomp forward on imported ONNX models", () => {
 });
 
 // Small graphs written here: a 2 x 2 input, a flatten, a head of 3 classes over 4 features, and what follows it.
-function headGraph(head: OnnxNode[], initializers: OnnxTensor[], output = "scores"): Uint8Array {
+function headGraph(head: OnnxNode[], initializers: OnnxTensor[], output = "scores", batch: number | string = "n"): Uint8Array {
   return encodeOnnxModel({
     producerName: "test", producerVersion: "0", opsetVersion: 13,
     graph: {
       name: "g",
       nodes: [{ opType: "Relu", inputs: ["images"], outputs: ["act"] }, { opType: "GlobalAveragePool", inputs: ["act"], outputs: ["pooled"] }, { opType: "Flatten", inputs: ["pooled"], outputs: ["features"] }, ...head],
       initializers,
-      inputs: [{ name: "images", elemType: OnnxDataType.FLOAT, shape: ["n", 3, 2, 2] }],
-      outputs: [{ name: output, elemType: OnnxDataType.FLOAT, shape: ["n", 3] }],
+      inputs: [{ name: "images", elemType: OnnxDataType.FLOAT, shape: [batch, 3, 2, 2] }],
+      outputs: [{ name: output, elemType: OnnxDataType.FLOAT, shape: [batch, 3] }],
     },
   });
 }
@@ -121,6 +121,19 @@ describe("finding the final linear layer", () => {
     ], [{ name: "W", dims: [3, 3], data: w }, { name: "b", dims: [3], data: Float32Array.of(5, 6, 7) }])));
     expect([Array.from(matmul.finalLayer.weight), Array.from(matmul.finalLayer.bias), matmul.outputs.logits]).toEqual([[1, 4, 7, 2, 5, 8, 3, 6, 9], [5, 6, 7], "logits"]);
     expect(matmul.warnings).toEqual([]);
+  });
+
+  it("runs a graph exported with a fixed batch in slices of that size, the last one padded", async () => {
+    const fixed = importOnnx(write("fixed.onnx", headGraph([{ opType: "Gemm", inputs: ["features", "W", "b"], outputs: ["scores"], attributes: { transB: 1 } }], [{ name: "W", dims: [3, 3], data: w }, { name: "b", dims: [3], data: Float32Array.of(1, 2, 3) }], "scores", 2)));
+    expect(fixed.input.batch).toBe(2);
+    const engine = await openImportedEngine(fixed);
+    // Five NHWC images of 2 x 2 pixels: image i has every value i - 1, so its pooled features are relu(i - 1).
+    const images = Float32Array.from({ length: 5 * 12 }, (_, k) => Math.floor(k / 12) - 1);
+    const out = await engine.forward(images, 5);
+    engine.dispose();
+    const f = [0, 0, 1, 2, 3];
+    expect(Array.from(out.features)).toEqual(f.flatMap((v) => [v, v, v]));
+    expect(Array.from(out.logits)).toEqual(f.flatMap((v) => [6 * v + 1, 15 * v + 2, 24 * v + 3]));
   });
 
   it("refuses a head that is not linear and warns on features that can be negative", () => {
