@@ -8,15 +8,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactUnavailableError } from "../artifacts";
 import { type ImageNetTree, scanImageNet } from "../data/imagenet";
-import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
-import { evaluateDecomposed, type FeatureRanking, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, validateK } from "../method";
+import type { ImageNetPassOptions } from "../features/imagenet-pass";
 import type { EngineChoice } from "../models/engines";
-import { type LoadedModel, registryModel } from "../models/load";
+import { registryModel } from "../models/load";
+import { decompose, type Decomposition } from "./decompose";
 import { CIFAR_MODEL_NAMES, inputRecipe, MODEL_NAMES, modelEntry } from "../models/registry";
 import { countLayers } from "../models/summary";
 import type { Progress } from "../progress";
 import { fileEvaluation, fileTraining, fineTune, type FineTuneResult, type LabelledFiles, type TrainEngineChoice } from "../training";
-import type { LabelledFeatures } from "./setup";
 
 /** The folder holding ILSVRC-2012's train/ and val/. */
 export const IMAGENET_ENV = "DECOMP_IMAGENET";
@@ -86,71 +85,16 @@ export interface DecomposeImageNetOptions {
   onProgress?: Progress;
 }
 
-export interface ImageNetDecomposition {
-  model: string;
-  k1: number;
-  k2: number;
-  rankDepth: number;
-  /** The recipe's id (e.g. squash224-bilinear). */
-  recipe: string;
-  classes: string[];
-  featureWidth: number;
-  trainImages: number;
-  sets: IndexSets;
-  /** Algorithm 1's histograms and sets (the non-influential channels of notebook 05 come from the histograms). */
-  influence: InfluentialSets;
-  fullAccuracy: number;
-  decomposedAccuracy: number;
-  accuracyRatio: number;
-  macs: { full: number; decomposed: number };
-  /** The training images' top feature indices (rank depth deep) and labels: what Algorithm 1 and a k1/k2 grid read. */
-  training: { ranking: FeatureRanking; labels: Int32Array };
-  /** Validation features and labels with the final layer: what Table 8's ablation reads. */
-  test: LabelledFeatures;
-  layer: LinearLayer;
-  caches: { train: string; val: string };
-  backend: { train: string | null; val: string | null };
-  /** The model the passes ran (for retraining from the same weights). */
-  pretrained: LoadedModel;
-}
+/** A decomposition on an ImageNet tree (or a folder): see decompose. */
+export type ImageNetDecomposition = Decomposition;
 
 /**
- * Algorithm 1 on the training split's ranks and the decomposed layer on the validation split. The tree, the
- * weights, k and the presence of every class are checked before the first image is decoded.
+ * Algorithm 1 on the training split's ranks and the decomposed layer on the validation split of a tree. The tree,
+ * the weights, k and the presence of every class are checked before the first image is decoded.
  */
-export async function decomposeImageNet(opts: DecomposeImageNetOptions): Promise<ImageNetDecomposition> {
-  const { k1, k2 } = opts;
-  const rankDepth = opts.rankDepth ?? Math.max(k1, DEFAULT_RANK_DEPTH);
-  if (rankDepth < k1) throw new Error(`rank depth ${rankDepth} is below k1 = ${k1}: Algorithm 1 reads each image's top k1 indices`);
-  const common: Omit<ImageNetPassOptions, "split"> = {
-    model: opts.model, weights: opts.weights, root: opts.root, layout: opts.layout, folder: opts.folder, preprocessing: opts.preprocessing, norm: opts.norm, limit: opts.limit,
-    batchSize: opts.batchSize, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress, tree: opts.tree,
-  };
-  const trainOptions: ImageNetPassOptions = { ...common, split: "train", rankDepth };
-  const prepared = await preparePass(trainOptions);
-  validateK("k1", k1, prepared.pretrained.spec.featureWidth);
-  validateK("k2", k2, prepared.pretrained.spec.featureWidth);
-  const present = new Set(prepared.list.labels);
-  const absent = prepared.classes.findIndex((_, c) => !present.has(c));
-  if (absent >= 0) {
-    const among = opts.limit == null ? "" : ` among the first ${opts.limit} (ImageFolder's order groups images by class)`;
-    throw new Error(`no training image of class ${absent} (${prepared.classes[absent]})${among}: Algorithm 1 needs every class`);
-  }
-  const train = await runImageNetPass(trainOptions, prepared);
-  const t = train.result;
-  const training = { ranking: { order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels: Int32Array.from(t.labels) };
-  const influence = influentialFromRanks(training.ranking, training.labels, { classes: t.classes, k1, k2 });
-  // Same weights, input size and tree: the training pass's model and scan serve the validation pass.
-  const val = await runImageNetPass({ ...common, split: "val", pretrained: prepared.pretrained, tree: prepared.tree });
-  const v = val.result;
-  const test: LabelledFeatures = { features: { data: v.features!, rows: v.count, cols: v.width }, labels: Int32Array.from(v.labels) };
-  const layer = passFinalLayer(val);
-  const ev = evaluateDecomposed(test.features, test.labels, layer, influence.sets);
-  return {
-    model: opts.model, k1, k2, rankDepth, recipe: val.key.recipe, classes: val.classes, featureWidth: v.width, trainImages: t.count,
-    sets: influence.sets, influence, training, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
-    test, layer, caches: { train: train.file, val: val.file }, backend: { train: train.backend, val: val.backend }, pretrained: val.pretrained,
-  };
+export function decomposeImageNet(opts: DecomposeImageNetOptions): Promise<ImageNetDecomposition> {
+  const { root, layout, folder, tree, ...rest } = opts;
+  return decompose({ ...rest, data: layout === "folder" ? { kind: "folder", root, tree, ...folder } : { kind: "imagenet", root, tree } });
 }
 
 /**

@@ -6,10 +6,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { batchView, CIFAR10_CLASSES, loadCifar10, normalise } from "../data";
+import { batchView, loadCifar10, normalise } from "../data";
 import { scanImageFolder } from "../data/image-folder";
+import { scanImageNet } from "../data/imagenet";
 import { ImagePool } from "../data/image-pool";
-import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH, SPLIT_SIZES } from "../data/image-set";
+import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH } from "../data/image-set";
 import { preprocessBatch } from "../data/preprocess";
 import { shuffledOrder } from "../training/loop";
 import { openImportedEngine } from "../models/import/onnx-model";
@@ -20,8 +21,7 @@ import { imageMaps, type SaliencyOptions } from "./faithfulness";
 import { lastBlockMaps, contrastChannels } from "./visualization";
 import type { OverlayRow } from "./visualization-report";
 import type { Recipe } from "../data/preprocess";
-import { featureMatrix, finalLayer, getFeatures, loadForCifar } from "../features";
-import { type FeatureRanking, type Labels, type LinearLayer, rankFeatures } from "../method";
+import { type FeatureRanking, type Labels, type LinearLayer } from "../method";
 import { writeDecomposedModel } from "../models/export";
 import type { LoadedModel } from "../models/load";
 import { exportOnnxModel } from "../models/onnx-export";
@@ -29,17 +29,17 @@ import { loadPretrained } from "../models/pretrained";
 import type { Progress } from "../progress";
 import { writeFileAtomic } from "../artifacts/atomic-write";
 import type { IndexSets } from "../method";
-import { decomposeImageNet } from "./imagenet";
+import { type DataSource, decompose } from "./decompose";
 import type { LabelledFeatures } from "./setup";
 
-export type StudyData =
-  | { kind: "cifar10"; trainImages: number; testImages: number; augmentSeed: number | null }
-  | { kind: "folder"; root: string };
-
 export interface ImportedStudyOptions {
-  /** An ONNX file (or a registry name). */
+  /** An ONNX file, a TF.js model.json (or a registry name). */
   model: string;
-  data: StudyData;
+  data: DataSource;
+  /** Only the first N images of each split (null or absent: all). */
+  limit?: number | null;
+  /** CIFAR-10: the crop + flip seed of the training images Algorithm 1 sees (null: plain). */
+  augmentSeed?: number | null;
   /** A preprocessing name or recipe (default: the model's; see modelRecipe). */
   preprocessing?: string | Recipe;
   norm?: string;
@@ -50,7 +50,7 @@ export interface ImportedStudyOptions {
 
 export interface ImportedStudy {
   model: LoadedModel;
-  data: StudyData;
+  data: DataSource;
   /** The resize and crop the images went through, and the normalisation. */
   preprocessing: Recipe;
   norm: string;
@@ -58,36 +58,18 @@ export interface ImportedStudy {
   test: LabelledFeatures;
   layer: LinearLayer;
   classNames: string[];
-  /** The engine that computed the features, and the resize and crop they went through. */
-  backend: string;
+  /** The engine that computed the evaluation features (null: read from the cache), and the recipe's id. */
+  backend: string | null;
   recipe: string;
 }
 
+/** The training ranks and evaluation features of any source (decompose's two sides, without choosing k). */
 export async function importedStudy(opts: ImportedStudyOptions): Promise<ImportedStudy> {
   const norm = opts.norm ?? "checkpoint";
-  if (opts.data.kind === "folder") {
-    // One training pass keeps the ranks, one validation pass the features: the paths decomp extract runs.
-    const d = await decomposeImageNet({
-      model: opts.model, root: opts.data.root, layout: "folder", preprocessing: opts.preprocessing, norm, k1: 1, k2: 1,
-      rankDepth: opts.rankDepth, onProgress: opts.onProgress,
-    });
-    return { model: d.pretrained, data: opts.data, preprocessing: modelRecipe(opts.model, opts.preprocessing ?? "torchvision", null), norm, train: d.training, test: d.test, layer: d.layer, classNames: d.classes, backend: d.backend.val ?? "cached", recipe: d.recipe };
-  }
-  const limit = (n: number, split: "train" | "test") => (n >= SPLIT_SIZES[split] ? null : n);
-  const common = { model: opts.model, norm, preprocessing: opts.preprocessing, onProgress: opts.onProgress };
-  const train = await getFeatures({ ...common, split: "train", augmentSeed: opts.data.augmentSeed, limit: limit(opts.data.trainImages, "train") });
-  const test = await getFeatures({ ...common, split: "test", augmentSeed: null, limit: limit(opts.data.testImages, "test") });
+  const d = await decompose({ ...opts, norm, k1: 1, k2: 1 });
   return {
-    model: await loadForCifar(common),
-    data: opts.data,
-    preprocessing: modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT),
-    norm,
-    train: { ranking: rankFeatures(featureMatrix(train), opts.rankDepth), labels: train.labels },
-    test: { features: featureMatrix(test), labels: test.labels },
-    layer: finalLayer(test),
-    classNames: [...CIFAR10_CLASSES],
-    backend: test.backend,
-    recipe: test.recipe ?? "native",
+    model: d.pretrained, data: opts.data, preprocessing: modelRecipe(opts.model, opts.preprocessing ?? "torchvision", opts.data.kind === "cifar10" ? IMAGE_HEIGHT : null), norm,
+    train: d.training, test: d.test, layer: d.layer, classNames: d.classes, backend: d.backend.val, recipe: d.recipe,
   };
 }
 
@@ -131,7 +113,7 @@ export async function studyOverlays(
     picked.forEach((i, n) => raw.set(batchView(test, i, i + 1).pixels, n * IMAGE_BYTES));
     pixels = preprocessBatch(raw, picked.length, IMAGE_HEIGHT, IMAGE_WIDTH, study.preprocessing);
   } else {
-    const files = scanImageFolder(study.data.root).splits.val!.files;
+    const files = (study.data.tree ?? (study.data.kind === "folder" ? scanImageFolder(study.data.root, study.data) : scanImageNet(study.data.root))).splits.val!.files;
     const pool = new ImagePool(study.preprocessing);
     try {
       pixels = await pool.batch(picked.map((i) => files[i]), bytes);

@@ -19,3 +19,4 @@ export * from "./imagenet";
 export * from "./imagenet-report";
 export * from "./imagenet-visualization";
 export * from "./imported";
+export * from "./decompose";

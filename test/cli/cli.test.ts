@@ -10,10 +10,10 @@ describe("decomp CLI", () => {
   it("lists its commands", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const name of ["fetch", "models", "eval", "select", "csg", "forward", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["fetch", "models", "eval", "select", "csg", "forward", "export", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  it.each(["fetch", "models", "eval", "select", "csg", "forward", "bench"])("'%s --help' describes every option including --json", async (name) => {
+  it.each(["fetch", "models", "eval", "select", "csg", "forward", "export", "bench"])("'%s --help' describes every option including --json", async (name) => {
     const { code, stdout } = await run(name, "--help");
     expect(code).toBe(0);
     expect(stdout).toContain(`decomp ${name}`);
@@ -67,7 +67,7 @@ describe("decomp CLI", () => {
   it("names an unknown command and the known ones", async () => {
     const { code, stderr } = await run("evaluate");
     expect(code).toBe(2);
-    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, extract, merge, csg, forward, bench\./);
+    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, extract, merge, csg, forward, export, bench\./);
   });
 
   it("rejects an unknown option and points to --help", async () => {

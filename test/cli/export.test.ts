@@ -76,7 +76,7 @@ describe("ResNet20 out to ONNX and back in", () => {
 
     const refusals: [string[], RegExp][] = [
       [["--model", onnx, "--format", "pth", "--out", at("x.pth")], /--format pth needs a registry model: .*resnet20\.onnx was imported from ONNX/],
-      [["--model", "resnet20", "--format", "tflite", "--out", at("x")], /--format must be onnx or pth, got 'tflite'/],
+      [["--model", "resnet20", "--format", "tflite", "--out", at("x")], /--format must be one of onnx, pth, tfjs, got 'tflite'/],
       [["--model", "resnet20", "--out", at("no/such/dir/x.onnx")], /the folder .*no\/such\/dir does not exist/],
       [["--model", "resnet20", "--indices", at("absent.json"), "--out", at("x.onnx")], /--indices .*absent\.json: cannot read it/],
     ];

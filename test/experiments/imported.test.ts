@@ -18,11 +18,11 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe("notebook 07's study on ResNet20 out to ONNX and back", () => {
   const file = path.join(scratch, "resnet20.onnx");
-  const counts = { trainImages: 400, testImages: 300 };
+  const counts = { trainImages: 400, testImages: 400 };
 
   it("gives the native path's features and grid, and the native maps from the graph's own output", async () => {
     await writeRegistryOnnx("resnet20", file);
-    const study = await importedStudy({ model: file, data: { kind: "cifar10", ...counts, augmentSeed: 0 }, norm: "cifar", rankDepth: 10 });
+    const study = await importedStudy({ model: file, data: { kind: "cifar10" }, limit: 400, augmentSeed: 0, norm: "cifar", rankDepth: 10 });
     const native = await loadExperimentData({ ...DEFAULT_SETUP, ...counts });
     expect([study.model.kind, study.recipe, study.backend]).toEqual(["imported", "native", "onnxruntime-node/cpu"]);
     const gap = study.test.features.data.reduce((m, v, i) => Math.max(m, Math.abs(v - native.test.features.data[i])), 0);

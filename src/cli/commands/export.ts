@@ -26,7 +26,7 @@ export const exportCommand: Command = {
     const name = String(values.model);
     checkModelName(name);
     const format = String(values.format ?? (isTfjsFile(name) ? "tfjs" : "onnx")) as ExportFormat;
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be ${EXPORT_FORMATS.join(", ")}, got '${format}'`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${EXPORT_FORMATS.join(", ")}, got '${format}'`);
     if (format === "pth" && isOnnxFile(name)) throw new Error(`--format pth needs a registry model: ${name} was imported from ONNX and goes back out as ONNX only (--format onnx)`);
     if (typeof values.out !== "string") throw new Error("--out FILE is required");
     const out = values.out;

@@ -1,13 +1,9 @@
 /**
- * The ImageNet side of the CLI: `decomp extract` and `decomp merge` (one split of a tree, whole or as shard i of n
- * for a job array), and what `decomp eval` / `decomp select` do when given `--data imagenet:DIR`.
+ * The passes over image trees on the command line: `decomp extract` and `decomp merge` (one split of an ImageNet
+ * tree or an image folder, whole or as shard i of n for a job array).
  */
-import * as fs from "node:fs";
-import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, passFinalLayer, preparePass, runImageNetPass } from "../../features/imagenet-pass";
-import { readIndexMapFile } from "./index-map-file";
-import { decomposeImageNet } from "../../experiments/imagenet";
-import { accuracy, evaluateDecomposed, indexMapToJson, predictFromLogits } from "../../method";
-import { type Command, type CommandContext, intOption, type OptionValues, percent } from "../command";
+import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, runImageNetPass } from "../../features/imagenet-pass";
+import { type Command, intOption, type OptionValues } from "../command";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, type ModelChoice, modelChoice } from "./model-options";
 
@@ -72,46 +68,3 @@ export const mergeCommand: Command = {
     return { model: choice.model, split: pass.key.split, shards, ...describe(pass) };
   },
 };
-
-/**
- * decomp eval --data imagenet:DIR: full-layer top-1 on the validation split and, with --indices, the decomposed
- * accuracy of an index map (keys class numbers or wnids; the paper's authors published ResNet50's at k = 50).
- */
-export async function evalImageNet(values: OptionValues, choice: ModelChoice, ctx: CommandContext): Promise<Record<string, unknown>> {
-  const options = passOptions(values, choice, "val");
-  // The map is checked against the model and the tree before the first image is decoded.
-  const prepared = await preparePass(options);
-  const { spec } = prepared.pretrained;
-  const sets = typeof values.indices === "string" ? readIndexMapFile(values.indices, { classes: spec.classes, features: spec.featureWidth }, prepared.classes) : null;
-  const val = await runImageNetPass(options, prepared);
-  const r = val.result;
-  const labels = Int32Array.from(r.labels);
-  const top1 = percent(accuracy(predictFromLogits(r.logits!, r.count, r.classes), labels));
-  ctx.log(`${choice.model} (${val.key.recipe}, ${choice.norm} normalisation${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): top-1 ${top1.toFixed(2)}% on ${r.count} validation images of ${val.classes.length} classes`);
-  const result: Record<string, unknown> = { model: choice.model, data: choice.data.kind, weights: choice.weights ?? null, preprocessing: val.key.recipe, classes: r.classes, featureWidth: r.width, images: r.count, accuracy: top1, cache: val.file };
-  if (sets !== null) {
-    const ev = evaluateDecomposed({ data: r.features!, rows: r.count, cols: r.width }, labels, passFinalLayer(val), sets);
-    Object.assign(result, { indices: values.indices, fullLayerAccuracy: percent(ev.fullAccuracy), decomposedAccuracy: percent(ev.decomposedAccuracy), rA: ev.accuracyRatio, macs: ev.macs });
-    ctx.log(`decomposed (${values.indices}): ${percent(ev.decomposedAccuracy).toFixed(2)}%, r_A = ${ev.accuracyRatio.toFixed(4)}, multiply-adds ${ev.macs.decomposed} vs ${ev.macs.full}`);
-  }
-  return result;
-}
-
-/** decomp select --data imagenet:DIR: Algorithm 1 from the training pass's ranks, A_d on the validation pass. */
-export async function selectImageNet(values: OptionValues, choice: ModelChoice, k1: number, k2: number, out: string | undefined, ctx: CommandContext): Promise<Record<string, unknown>> {
-  const base = passOptions(values, choice, "train");
-  const d = await decomposeImageNet({ ...base, k1, k2 });
-  if (out !== undefined) {
-    fs.writeFileSync(out, indexMapToJson(d.sets, { classes: d.layer.classes, features: d.featureWidth }));
-    ctx.log(`index map written to ${out}`);
-  }
-  ctx.log(
-    `${choice.model} on ${choice.data.kind === "folder" ? choice.data.root : "ImageNet"} (${d.recipe}), k1=${k1}, k2=${k2}: A_f ${percent(d.fullAccuracy).toFixed(2)}%, A_d ${percent(d.decomposedAccuracy).toFixed(2)}%, ` +
-      `r_A ${d.accuracyRatio.toFixed(4)} (${d.trainImages} training, ${d.test.features.rows} validation images)`,
-  );
-  return {
-    model: choice.model, data: choice.data.kind, weights: choice.weights ?? null, preprocessing: d.recipe, k1, k2, rankDepth: d.rankDepth,
-    trainImages: d.trainImages, testImages: d.test.features.rows, fullAccuracy: percent(d.fullAccuracy), decomposedAccuracy: percent(d.decomposedAccuracy),
-    rA: d.accuracyRatio, macs: d.macs, indices: Object.fromEntries(d.sets.map((s, c) => [String(c), [...s]])), caches: d.caches,
-  };
-}

@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import { customNormalisation, getNormalisation, NORMALISATIONS } from "../../data";
 import type { Recipe } from "../../data/preprocess";
+import type { DataSource } from "../../experiments/decompose";
 import { checkModelName, isModelFile, modelRecipe } from "../../models/load";
 import { MODEL_NAMES, PREPROCESSINGS } from "../../models/registry";
 import { type OptionSpec, type OptionValues, intOption } from "../command";
@@ -40,7 +41,8 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   "batch-size": { type: "string", valueName: "N", description: "images per forward pass" },
 };
 
-export type DataSource = { kind: "cifar10" } | { kind: "imagenet"; root: string } | { kind: "folder"; root: string; trainDir?: string; testDir?: string };
+
+export type { DataSource };
 
 export interface ModelChoice {
   model: string;
