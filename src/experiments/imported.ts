@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { batchView, loadCifar10, normalise } from "../data";
+import { batchView, type ImageBatch, loadCifar10, normalise } from "../data";
 import { scanImageFolder } from "../data/image-folder";
 import { scanImageNet } from "../data/imagenet";
 import { ImagePool } from "../data/image-pool";
@@ -15,9 +15,9 @@ import { preprocessBatch } from "../data/preprocess";
 import { shuffledOrder } from "../training/loop";
 import { openImportedEngine } from "../models/import/onnx-model";
 import { openTfjsImportedEngine } from "../models/import/tfjs-model";
-import { modelRecipe } from "../models/load";
+import { modelRecipe, openEngine } from "../models/load";
 import { type ActivationMaps, type InfluentialSets, predictFull } from "../method";
-import { imageMaps, type SaliencyOptions } from "./faithfulness";
+import { faithfulnessCurves, type FaithfulnessCurves, imageMaps, type SaliencyOptions } from "./faithfulness";
 import { lastBlockMaps, contrastChannels } from "./visualization";
 import type { OverlayRow } from "./visualization-report";
 import type { Recipe } from "../data/preprocess";
@@ -86,11 +86,51 @@ export async function writeDecomposed(model: LoadedModel, sets: IndexSets, file:
   return writeDecomposedModel(model, sets, model.kind === "imported" ? model.format : "onnx", file);
 }
 
+/** The study's test images at `indices`, as the model takes them (resized and cropped, before normalisation). */
+async function studyImages(study: ImportedStudy, indices: number[]): Promise<ImageBatch> {
+  const [height, width] = study.model.spec.inputShape;
+  if (study.data.kind === "cifar10") {
+    const test = await loadCifar10("test");
+    const raw = new Uint8Array(indices.length * IMAGE_BYTES);
+    indices.forEach((i, n) => raw.set(batchView(test, i, i + 1).pixels, n * IMAGE_BYTES));
+    return { count: indices.length, pixels: preprocessBatch(raw, indices.length, IMAGE_HEIGHT, IMAGE_WIDTH, study.preprocessing) };
+  }
+  const tree = study.data.tree ?? (study.data.kind === "folder" ? scanImageFolder(study.data.root, study.data) : scanImageNet(study.data.root));
+  const files = tree.splits.val!.files;
+  const pool = new ImagePool(study.preprocessing);
+  try {
+    return { count: indices.length, pixels: await pool.batch(indices.map((i) => files[i]), height * width * 3) };
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * The last feature map of a batch: from the imported graph's own pooled-map output (a registry model's from its
+ * TF.js description), or why there is none (features that are no global average of a map: a fully connected head).
+ */
+async function studyMaps(study: ImportedStudy, batch: ImageBatch): Promise<ActivationMaps | string> {
+  if (study.model.kind === "registry") return lastBlockMaps(batch, { model: study.model.entry.name, pretrained: study.model, norm: study.norm });
+  const engine = await (study.model.format === "onnx" ? openImportedEngine(study.model) : openTfjsImportedEngine(study.model));
+  try {
+    const out = await engine.maps(normalise(batch, study.norm), batch.count);
+    if (out === null) return `${study.model.spec.name}'s features are not a global average of a spatial map (a fully connected head), so it has no channel maps`;
+    const [, h, w, c] = out.shape;
+    return { count: batch.count, height: h, width: w, channels: c, data: out.data, tensor: "pooled map" };
+  } finally {
+    engine.dispose();
+  }
+}
+
+const saliencyFor = (study: ImportedStudy, influence: InfluentialSets, channels: number, seed: number): SaliencyOptions => ({
+  influential: influence.sets, nonInfluential: contrastChannels(influence, channels).map((c) => c.nonInfluential), layer: study.layer,
+  inputSize: [study.model.spec.inputShape[0], study.model.spec.inputShape[1]], seed,
+});
+
 /**
  * Table 7's overlays for the study's model: the first correctly classified test image of as many classes as asked
- * (in a seeded order), with the CAM, the non-influential and the influential channel maps of its class. The maps
- * come from the imported graph's own pooled map output (a registry model's from its TF.js description); a model
- * whose features are no pooled map (VGG's fully connected head) has none, and the reason comes back instead.
+ * (in a seeded order), with the CAM, the non-influential and the influential channel maps of its class; or why
+ * the model has none.
  */
 export async function studyOverlays(
   study: ImportedStudy,
@@ -104,43 +144,43 @@ export async function studyOverlays(
   for (const i of shuffledOrder(labels.length, seed)) if (predictions[i] === labels[i] && !firstCorrect.has(labels[i])) firstCorrect.set(labels[i], i);
   const picked = [...firstCorrect.values()].slice(0, opts.images).sort((a, b) => a - b);
   if (picked.length === 0) return { rows: null, size: null, reason: "no test image is classified correctly" };
+  const batch = await studyImages(study, picked);
+  const maps = await studyMaps(study, batch);
+  if (typeof maps === "string") return { rows: null, size: null, reason: maps };
   const [height, width] = study.model.spec.inputShape;
   const bytes = height * width * 3;
-  let pixels: Uint8Array;
-  if (study.data.kind === "cifar10") {
-    const test = await loadCifar10("test");
-    const raw = new Uint8Array(picked.length * IMAGE_BYTES);
-    picked.forEach((i, n) => raw.set(batchView(test, i, i + 1).pixels, n * IMAGE_BYTES));
-    pixels = preprocessBatch(raw, picked.length, IMAGE_HEIGHT, IMAGE_WIDTH, study.preprocessing);
-  } else {
-    const files = (study.data.tree ?? (study.data.kind === "folder" ? scanImageFolder(study.data.root, study.data) : scanImageNet(study.data.root))).splits.val!.files;
-    const pool = new ImagePool(study.preprocessing);
-    try {
-      pixels = await pool.batch(picked.map((i) => files[i]), bytes);
-    } finally {
-      await pool.close();
-    }
-  }
-  const batch = { count: picked.length, pixels };
-  let maps: ActivationMaps;
-  if (study.model.kind === "registry") maps = await lastBlockMaps(batch, { model: study.model.entry.name, pretrained: study.model, norm: study.norm });
-  else {
-    const engine = await (study.model.format === "onnx" ? openImportedEngine(study.model) : openTfjsImportedEngine(study.model));
-    try {
-      const out = await engine.maps(normalise(batch, study.norm), batch.count);
-      if (out === null) return { rows: null, size: null, reason: `${study.model.spec.name}'s features are not a global average of a spatial map (a fully connected head), so it has no channel maps` };
-      const [, h, w, c] = out.shape;
-      maps = { count: batch.count, height: h, width: w, channels: c, data: out.data, tensor: "pooled map" };
-    } finally {
-      engine.dispose();
-    }
-  }
-  const saliency: SaliencyOptions = {
-    influential: influence.sets, nonInfluential: contrastChannels(influence, opts.channels).map((c) => c.nonInfluential), layer: study.layer, inputSize: [height, width], seed,
-  };
+  const saliency = saliencyFor(study, influence, opts.channels, seed);
   const rows = picked.map((i, n) => {
     const m = imageMaps(maps, n, labels[i], saliency);
-    return { className: study.classNames[labels[i]], testIndex: i, pixels: pixels.subarray(n * bytes, (n + 1) * bytes), maps: [m.CAM, m["non-influential"], m.influential] };
+    return { className: study.classNames[labels[i]], testIndex: i, pixels: batch.pixels.subarray(n * bytes, (n + 1) * bytes), maps: [m.CAM, m["non-influential"], m.influential] };
   });
   return { rows, size: [height, width], reason: null };
+}
+
+/**
+ * Notebook 05's deletion and insertion curves for the study's model, on a seeded sample of its test images (right
+ * or wrong), each tracking its true class's probability as the pixels each map ranks highest are blurred away
+ * (or brought back), run on the model's own engine; or why the model has no maps.
+ */
+export async function studyCurves(
+  study: ImportedStudy,
+  influence: InfluentialSets,
+  opts: { images: number; channels: number; steps?: number; blurSigma?: number; seed?: number; onProgress?: Progress },
+): Promise<{ curves: FaithfulnessCurves; reason: null } | { curves: null; reason: string }> {
+  const seed = opts.seed ?? 0;
+  const sample = Array.from(shuffledOrder(study.test.labels.length, seed + 2)).slice(0, opts.images).sort((a, b) => a - b);
+  const batch = await studyImages(study, sample);
+  const maps = await studyMaps(study, batch);
+  if (typeof maps === "string") return { curves: null, reason: maps };
+  const saliency = saliencyFor(study, influence, opts.channels, seed);
+  const targets = sample.map((i) => study.test.labels[i]);
+  const engine = await openEngine(study.model);
+  try {
+    const curves = await faithfulnessCurves({
+      engine, norm: study.norm, images: batch, targets, maps: targets.map((y, n) => imageMaps(maps, n, y, saliency)), steps: opts.steps, blurSigma: opts.blurSigma, onProgress: opts.onProgress,
+    });
+    return { curves, reason: null };
+  } finally {
+    engine.dispose();
+  }
 }

@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { batchView, loadCifar10, normalise } from "../../src/data";
-import { DEFAULT_SETUP, importedStudy, lastBlockMaps, loadExperimentData, studyOverlays, sweepGrid, sweepRanks, writeRegistryOnnx } from "../../src/experiments";
-import { influentialFromRanks } from "../../src/method";
+import { DEFAULT_SETUP, importedStudy, lastBlockMaps, loadExperimentData, studyCurves, studyOverlays, sweepGrid, sweepRanks, writeRegistryOnnx } from "../../src/experiments";
+import { fullLogits, influentialFromRanks, softmaxAt } from "../../src/method";
+import { shuffledOrder } from "../../src/training/loop";
 import { openImportedEngine } from "../../src/models/import/onnx-model";
 import { registryModel } from "../../src/models/load";
 
@@ -46,6 +47,14 @@ describe("notebook 07's study on ResNet20 out to ONNX and back", () => {
     const overlays = await studyOverlays(study, influence, { images: 3, channels: 3 });
     expect(overlays.reason).toBeNull();
     expect(overlays.rows!.map((r) => [r.maps.length, r.maps[0].length, r.pixels.length])).toEqual(Array(3).fill([3, 32 * 32, 32 * 32 * 3]));
+    // Deletion and insertion curves on the imported engine: each deletion curve starts at the unperturbed image's
+    // probability of its class, the softmax of the cached logits.
+    const { curves } = await studyCurves(study, influence, { images: 4, channels: 3, steps: 4 });
+    expect(curves!.images).toBe(4);
+    const logits = fullLogits(study.test.features, study.layer);
+    const first = curves!.curves.influential.deletion;
+    const sampled = Array.from(shuffledOrder(study.test.labels.length, 2)).slice(0, 4).sort((a, b) => a - b);
+    sampled.forEach((i, n) => expect(Math.abs(first[n * 5] - softmaxAt(logits, i * 10, 10, study.test.labels[i]))).toBeLessThan(1e-5));
     expect(() => registryModel(study.model, "retraining through the backbone")).toThrow(/retraining through the backbone needs a model whose architecture decomp describes .*resnet20\.onnx was imported from ONNX, so it runs as a graph: .*head-only retraining on cached features work/);
   }, 300_000);
 });
