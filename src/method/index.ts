@@ -11,3 +11,5 @@ export * from "./maps";
 export * from "./faithfulness";
 export * from "./mutual-info";
 export * from "./gates";
+export * from "./rules";
+export * from "./refit";
