@@ -20,3 +20,5 @@ export * from "./imagenet-report";
 export * from "./imagenet-visualization";
 export * from "./imported";
 export * from "./decompose";
+export * from "./rules";
+export * from "./rules-report";

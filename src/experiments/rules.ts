@@ -1,0 +1,92 @@
+/**
+ * Notebook 08: every selection rule at the same budget of k features per class, head to head, in both scorings:
+ * keep (the paper's decomposed layer, the pretrained weights on each set) and refit (the same sparsity pattern
+ * with its weights and biases re-fitted on the training features). Random sets are the floor, reported as a mean
+ * with its 95 % interval over seeds; each rule's overlap with Algorithm 1's sets and its time are kept too.
+ */
+import { evaluateDecomposed, type IndexSets, type LinearLayer, type MeanInterval, meanInterval, predictDecomposed, accuracy, refitSets, type SelectionRule, SELECTION_RULES, selectByRule } from "../method";
+import type { Progress } from "../progress";
+import { runNoiseAblation } from "./noise-ablation";
+import type { LabelledFeatures } from "./setup";
+
+export interface RuleCell {
+  rule: SelectionRule;
+  k: number;
+  /** A_d with the pretrained weights on the sets (random: the mean over seeds, with its interval). */
+  keep: number;
+  keepInterval: MeanInterval | null;
+  /** A_d with the pattern refitted (null when not asked for). */
+  refit: number | null;
+  refitInterval: MeanInterval | null;
+  /** Mean over classes of |S_c ∩ Algorithm 1's S_c| / k. */
+  overlap: number;
+  /** Milliseconds to choose the sets (all seeds, for random). */
+  selectMs: number;
+  sets: IndexSets;
+}
+
+export interface RuleComparisonOptions {
+  rules?: readonly SelectionRule[];
+  ks: readonly number[];
+  /** Draws of the random rule (at least 2 for an interval). */
+  randomSeeds: readonly number[];
+  /** Also score each pattern refitted (slower: one L-BFGS fit per cell and seed). */
+  refit?: boolean;
+  /** CSG's gate matrix, for the csg rule (left out of the default rules when absent). */
+  gates?: Float32Array;
+  /** Algorithm 1's k1 (default: k). */
+  k1?: number;
+  onProgress?: Progress;
+}
+
+const overlapWith = (sets: IndexSets, reference: IndexSets) => sets.reduce((s, set, c) => s + set.filter((j) => reference[c].includes(j)).length / set.length, 0) / sets.length;
+
+/** Every rule (the csg one only with gates) at every k; Algorithm 1 first, the reference of the overlaps. */
+export function compareRules(train: LabelledFeatures, test: LabelledFeatures, layer: LinearLayer, opts: RuleComparisonOptions): RuleCell[] {
+  const rules = (opts.rules ?? SELECTION_RULES).filter((r) => r !== "csg" || opts.gates !== undefined);
+  if (opts.randomSeeds.length === 0 && rules.includes("random")) throw new Error("the random rule needs at least one seed");
+  const data = { features: train.features, labels: train.labels, layer };
+  const score = (sets: IndexSets) => ({
+    keep: evaluateDecomposed(test.features, test.labels, layer, sets).decomposedAccuracy,
+    refit: opts.refit ? accuracy(predictDecomposed(test.features, refitSets(train.features, train.labels, layer, sets).layer, sets), test.labels) : null,
+  });
+  const cells: RuleCell[] = [];
+  const total = rules.length * opts.ks.length;
+  let done = 0;
+  for (const k of opts.ks) {
+    const reference = selectByRule("algorithm1", data, { k, k1: opts.k1 });
+    for (const rule of rules) {
+      const started = performance.now();
+      if (rule === "random") {
+        const draws = opts.randomSeeds.map((seed) => selectByRule("random", data, { k, seed }));
+        const selectMs = performance.now() - started;
+        const scores = draws.map(score);
+        const keep = meanInterval(scores.map((s) => s.keep));
+        const refit = opts.refit ? meanInterval(scores.map((s) => s.refit!)) : null;
+        cells.push({ rule, k, keep: keep.mean, keepInterval: keep, refit: refit?.mean ?? null, refitInterval: refit, overlap: draws.reduce((s, d) => s + overlapWith(d, reference), 0) / draws.length, selectMs, sets: draws[0] });
+      } else {
+        const sets = rule === "algorithm1" ? reference : selectByRule(rule, data, { k, k1: opts.k1, gates: opts.gates, seed: 0 });
+        const selectMs = performance.now() - started;
+        const s = score(sets);
+        cells.push({ rule, k, keep: s.keep, keepInterval: null, refit: s.refit, refitInterval: null, overlap: overlapWith(sets, reference), selectMs, sets });
+      }
+      opts.onProgress?.({ stage: "selection rules", done: ++done, total, unit: "cells" });
+    }
+  }
+  return cells;
+}
+
+export interface RuleNoise {
+  rule: SelectionRule;
+  /** Accuracy with the true class's set noised, and with everything else noised (means over the seeds). */
+  influential: MeanInterval;
+  others: MeanInterval;
+}
+
+/** Table 8's ablation with each rule's sets at one k: how much each set carries, and how much the rest does. */
+export function noiseByRule(cells: readonly RuleCell[], k: number, test: LabelledFeatures, layer: LinearLayer, seeds: readonly number[]): RuleNoise[] {
+  return cells.filter((c) => c.k === k).map((c) => {
+    const result = runNoiseAblation(test, layer, c.sets, seeds);
+    return { rule: c.rule, influential: result.noise.influential.accuracy, others: result.noise.others.accuracy };
+  });
+}
