@@ -12,7 +12,7 @@ import type { ImageNetTree } from "../data/imagenet";
 import type { Recipe } from "../data/preprocess";
 import { cifarSpec, featureCachePath, featureMatrix, finalLayer, getFeatures, loadForCifar } from "../features";
 import { DEFAULT_RANK_DEPTH, type ImageNetPassOptions, passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
-import { evaluateDecomposed, type FeatureRanking, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, rankFeatures, validateK } from "../method";
+import { evaluateDecomposed, type FeatureMatrix, type FeatureRanking, type IndexSets, influentialFromRanks, type InfluentialSets, type LinearLayer, rankFeatures, validateK } from "../method";
 import type { EngineChoice } from "../models/engines";
 import type { LoadedModel } from "../models/load";
 import type { Progress } from "../progress";
@@ -119,6 +119,8 @@ export interface Decomposition {
   macs: { full: number; decomposed: number };
   /** The training images' top feature indices (rank depth deep) and labels: what Algorithm 1 and a k1/k2 grid read. */
   training: { ranking: FeatureRanking; labels: Int32Array };
+  /** CIFAR-10: the training features themselves (what other selection rules and refits read); null for trees, whose passes keep ranks only. */
+  trainingFeatures: FeatureMatrix | null;
   /** Evaluation features and labels with the final layer: what Table 8's ablation reads. */
   test: LabelledFeatures;
   layer: LinearLayer;
@@ -140,6 +142,7 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
   let training: Decomposition["training"];
   let trainCache: string;
   let trainBackend: string | null;
+  let trainingFeatures: FeatureMatrix | null = null;
   let pretrained: LoadedModel;
   if (opts.data.kind === "cifar10") {
     const width = (await cifarSpec(opts)).featureWidth;
@@ -147,7 +150,8 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
     validateK("k2", k2, width);
     pretrained = opts.pretrained ?? (await loadForCifar(opts));
     const set = await getFeatures({ ...opts, pretrained, split: "train", augmentSeed: opts.augmentSeed ?? null });
-    training = { ranking: rankFeatures(featureMatrix(set), rankDepth), labels: Int32Array.from(set.labels) };
+    trainingFeatures = featureMatrix(set);
+    training = { ranking: rankFeatures(trainingFeatures, rankDepth), labels: Int32Array.from(set.labels) };
     trainCache = featureCachePath(resolveCacheDir(opts.cacheDir), set);
     trainBackend = set.backend;
   } else {
@@ -176,7 +180,7 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
   const ev = evaluateDecomposed(val.test.features, val.test.labels, val.layer, influence.sets);
   return {
     model: opts.model, data: opts.data.kind, k1, k2, rankDepth, recipe: val.recipe, classes: val.classes, featureWidth: val.layer.features, trainImages: training.ranking.rows,
-    sets: influence.sets, influence, training, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
+    sets: influence.sets, influence, training, trainingFeatures, fullAccuracy: ev.fullAccuracy, decomposedAccuracy: ev.decomposedAccuracy, accuracyRatio: ev.accuracyRatio, macs: ev.macs,
     test: val.test, layer: val.layer, caches: { train: trainCache, val: val.cache }, backend: { train: trainBackend, val: val.backend }, pretrained,
   };
 }

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { l1Density } from "../../src/method";
+import { featureMatrix, finalLayer, getFeatures } from "../../src/features";
+import { accuracy, evaluateDecomposed, l1Density, predictDecomposed, refitSets, selectByRule } from "../../src/method";
 import { loadCsg } from "../../src/training";
 import { runCli as run } from "./run-cli";
 
@@ -62,6 +63,20 @@ describe("decomp CLI", () => {
       }
       fs.rmSync(scratch, { recursive: true, force: true });
     }
+  });
+
+  it("selects with another rule from the same features, and reports the refitted A_d", async () => {
+    const { code, stdout } = await run("select", "--model", "resnet20", "--norm", "cifar", "--limit", "300", "--rule", "weight", "--k2", "3", "--refit", "--json");
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    const train = await getFeatures({ model: "resnet20", split: "train", norm: "cifar", limit: 300 });
+    const test = await getFeatures({ model: "resnet20", split: "test", norm: "cifar", limit: 300 });
+    const layer = finalLayer(test);
+    const sets = selectByRule("weight", { features: featureMatrix(train), labels: train.labels, layer }, { k: 3 });
+    expect(Object.values(out.indices)).toEqual(sets);
+    expect([out.rule, out.decomposedAccuracy]).toEqual(["weight", Math.round(1e6 * evaluateDecomposed(featureMatrix(test), test.labels, layer, sets).decomposedAccuracy) / 1e4]);
+    const refit = refitSets(featureMatrix(train), train.labels, layer, sets).layer;
+    expect(out.refitAccuracy).toBe(Math.round(1e6 * accuracy(predictDecomposed(featureMatrix(test), refit, sets), test.labels)) / 1e4);
   });
 
   it("names an unknown command and the known ones", async () => {

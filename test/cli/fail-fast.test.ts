@@ -133,6 +133,10 @@ describe("the CLI refuses bad input before any work", () => {
     ["a CSG output path that is a file", () => ["csg", "--out", at("broken.json")], /--out .*broken\.json is a file; give a folder/],
     ["a CSG learning rate of 0", () => ["csg", "--csg-lr", "0"], /csgLr must be a positive number, got 0/],
     ["an unknown CSG model", () => ["csg", "--model", "resnet19"], /unknown model 'resnet19'/],
+    ["an unknown selection rule", () => ["select", "--rule", "lasso"], /unknown selection rule 'lasso'; known rules: algorithm1, random/],
+    ["the csg rule without gates", () => ["select", "--rule", "csg"], /--rule csg needs --gates FILE/],
+    ["a feature rule on an ImageNet tree", () => ["select", "--rule", "weight", "--data", `imagenet:${scratch}`], /--rule weight reads every training image's features, which ImageNet and image-folder passes do not keep/],
+    ["a refit on an image folder", () => ["select", "--refit", "--data", `folder:${scratch}`], /--refit fits on every training image's features/],
   ];
 
   it.each(cases)("%s", async (_, argv, message) => {
