@@ -96,4 +96,5 @@ export const RULE_DESCRIPTIONS: Record<SelectionRule, string> = {
   greedy: "forward selection on held-out training images, classes in turn",
   shared: "one set for every class: top k of sum_c |W[c, j]| E[f_j]",
   csg: "the k largest gates of a CSG run",
+  "sparse-refit": "an elastic-net path (l1 share 0.99) on standardised features, cut at k per class; refitted, the upper reference",
 };

@@ -4,7 +4,7 @@
  * with its weights and biases re-fitted on the training features). Random sets are the floor, reported as a mean
  * with its 95 % interval over seeds; each rule's overlap with Algorithm 1's sets and its time are kept too.
  */
-import { evaluateDecomposed, type IndexSets, type LinearLayer, type MeanInterval, meanInterval, predictDecomposed, accuracy, refitSets, type SelectionRule, SELECTION_RULES, selectByRule } from "../method";
+import { accuracy, evaluateDecomposed, type IndexSets, type LinearLayer, type MeanInterval, meanInterval, predictDecomposed, refitSets, type SelectionRule, SELECTION_RULES, selectByRule, setsFromPath, sparsePath } from "../method";
 import type { Progress } from "../progress";
 import { runNoiseAblation } from "./noise-ablation";
 import type { LabelledFeatures } from "./setup";
@@ -50,6 +50,8 @@ export function compareRules(train: LabelledFeatures, test: LabelledFeatures, la
     keep: evaluateDecomposed(test.features, test.labels, layer, sets).decomposedAccuracy,
     refit: opts.refit ? accuracy(predictDecomposed(test.features, refitSets(train.features, train.labels, layer, sets).layer, sets), test.labels) : null,
   });
+  // One elastic-net path serves every k: it runs until each class has max(ks) features.
+  const path = rules.includes("sparse-refit") ? sparsePath(train.features, train.labels, layer.classes, Math.max(...opts.ks)) : null;
   const cells: RuleCell[] = [];
   const total = rules.length * opts.ks.length;
   let done = 0;
@@ -65,7 +67,7 @@ export function compareRules(train: LabelledFeatures, test: LabelledFeatures, la
         const refit = opts.refit ? meanInterval(scores.map((s) => s.refit!)) : null;
         cells.push({ rule, k, keep: keep.mean, keepInterval: keep, refit: refit?.mean ?? null, refitInterval: refit, overlap: draws.reduce((s, d) => s + overlapWith(d, reference), 0) / draws.length, selectMs, sets: draws[0] });
       } else {
-        const sets = rule === "algorithm1" ? reference : selectByRule(rule, data, { k, k1: opts.k1, gates: opts.gates, seed: 0 });
+        const sets = rule === "algorithm1" ? reference : rule === "sparse-refit" ? setsFromPath(path!, train.features.cols, k) : selectByRule(rule, data, { k, k1: opts.k1, gates: opts.gates, seed: 0 });
         const selectMs = performance.now() - started;
         const s = score(sets);
         cells.push({ rule, k, keep: s.keep, keepInterval: null, refit: s.refit, refitInterval: null, overlap: overlapWith(sets, reference), selectMs, sets });

@@ -13,3 +13,4 @@ export * from "./mutual-info";
 export * from "./gates";
 export * from "./rules";
 export * from "./refit";
+export * from "./sparse";

@@ -4,18 +4,20 @@
  * both together (contribution: W[c, j] E[f_j | c], which for a linear head and a zero baseline is also gradient x
  * activation, first-order Taylor, integrated gradients and the Shapley value of the logit), against the other
  * classes (centred contribution, margin), through the loss (Taylor of the cross-entropy, Molchanov et al. 2017),
- * by search (greedy forward selection on held-out images), without class specificity (one shared set), and from
- * CSG's gates. Pure functions over typed arrays; every rule returns k distinct indices per class.
+ * by search (greedy forward selection on held-out images), without class specificity (one shared set), from
+ * CSG's gates, and from an elastic-net path that chooses features and weights together (sparse-refit, the upper
+ * reference: src/method/sparse.ts). Pure functions over typed arrays; every rule returns k distinct indices per class.
  *
  * Score-based rules rank features per class by their score, largest first, equal scores to the lower index.
  */
 import { deriveSeed, mulberry32 } from "../data/prng";
 import { influentialSets } from "./influential";
+import { sparsePathSets } from "./sparse";
 import type { FeatureMatrix, IndexSets, Labels, LinearLayer } from "./types";
 import { validateClassesPresent, validateFeatures, validateK, validateLabels, validateLayer } from "./validate";
 
 export const SELECTION_RULES = [
-  "algorithm1", "random", "mean-activation", "weight", "abs-weight", "contribution", "contribution-centred", "margin", "taylor-loss", "greedy", "shared", "csg",
+  "algorithm1", "random", "mean-activation", "weight", "abs-weight", "contribution", "contribution-centred", "margin", "taylor-loss", "greedy", "shared", "csg", "sparse-refit",
 ] as const;
 export type SelectionRule = (typeof SELECTION_RULES)[number];
 
@@ -96,7 +98,7 @@ function logitsOf(data: RuleData): Float64Array {
 }
 
 /** The per-class score of a score-based rule, classes x features. */
-export function ruleScores(rule: Exclude<SelectionRule, "algorithm1" | "random" | "greedy">, data: RuleData, opts: Pick<RuleOptions, "gates"> = {}): Float64Array {
+export function ruleScores(rule: Exclude<SelectionRule, "algorithm1" | "random" | "greedy" | "sparse-refit">, data: RuleData, opts: Pick<RuleOptions, "gates"> = {}): Float64Array {
   const { features, labels, layer } = data;
   const { classes } = layer;
   const m = features.cols;
@@ -271,5 +273,6 @@ export function selectByRule(rule: SelectionRule, data: RuleData, opts: RuleOpti
   }
   if (rule === "random") return randomSets(classes, m, opts.k, opts.seed ?? 0);
   if (rule === "greedy") return greedySets(data, opts.k, opts.seed ?? 0, opts.holdout ?? 0.2);
+  if (rule === "sparse-refit") return sparsePathSets(data.features, data.labels, classes, opts.k);
   return topKPerClass(ruleScores(rule, data, opts), classes, m, opts.k);
 }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { mulberry32 } from "../../src/data/prng";
-import { checkRule, classMeans, influentialSets, randomSets, refitSets, ruleScores, selectByRule, type RuleData } from "../../src/method";
+import { checkRule, classMeans, elasticNetPath, influentialSets, randomSets, refitSets, ruleScores, selectByRule, sparsePathSets, standardise, type RuleData } from "../../src/method";
 
 /**
  * Three classes, six features. An image of class c has feature 2c at 5, feature 2c + 1 at 1 and the rest at 0.1;
@@ -164,5 +164,48 @@ describe("the refit scoring", () => {
       if (logits.indexOf(Math.max(...logits)) === c.labels[i]) correct++;
     }
     expect(correct / rows).toBe(c.trainAccuracy);
+  });
+});
+
+describe("the sparse-refit anchor's elastic-net path", () => {
+  interface Point { lambda: number; coef: number[][]; intercept: number[]; trainAccuracy: number }
+  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "refit", "elasticnet.json"), "utf8")) as { features: number[][]; labels: number[]; classes: number; points: Point[] };
+  const rows = fixture.features.length;
+  const m = fixture.features[0].length;
+  const features = { data: Float32Array.from(fixture.features.flat()), rows, cols: m };
+  const labels = Int32Array.from(fixture.labels);
+
+  it("has scikit-learn's non-zero pattern, weights and accuracy at matched lambdas (saga, l1_ratio 0.99)", () => {
+    const ours = elasticNetPath(features, labels, fixture.classes, { lambdas: fixture.points.map((p) => p.lambda) });
+    const x = standardise(features).data;
+    fixture.points.forEach((p, q) => {
+      const w = ours[q].weight;
+      const pattern = (get: (y: number, j: number) => number) => Array.from({ length: fixture.classes }, (_, y) => Array.from({ length: m }, (_, j) => (get(y, j) !== 0 ? 1 : 0)));
+      expect({ lambda: p.lambda, pattern: pattern((y, j) => w[y * m + j]) }).toEqual({ lambda: p.lambda, pattern: pattern((y, j) => p.coef[y][j]) });
+      // Weights to 1e-3 of the largest: saga and our proximal gradient stop at their own tolerances.
+      const scale = Math.max(...p.coef.flat().map(Math.abs));
+      const gap = Math.max(...p.coef.flatMap((row, y) => row.map((v, j) => Math.abs(v - w[y * m + j]))));
+      expect({ lambda: p.lambda, close: gap <= 1e-3 * scale }).toEqual({ lambda: p.lambda, close: true });
+      let correct = 0;
+      for (let i = 0; i < rows; i++) {
+        const logits = Array.from({ length: fixture.classes }, (_, y) => ours[q].bias[y] + Array.from({ length: m }, (_, j) => w[y * m + j] * x[i * m + j]).reduce((a, b) => a + b, 0));
+        if (logits.indexOf(Math.max(...logits)) === labels[i]) correct++;
+      }
+      expect(correct / rows).toBe(p.trainAccuracy);
+    });
+  });
+
+  it("gives each class k features from the last point within the budget, or says it cannot", () => {
+    // k = 1: each class's first feature to enter the path, which scikit-learn's path shows where a class first has
+    // exactly one non-zero weight.
+    const first = Array.from({ length: fixture.classes }, (_, y) => {
+      const point = fixture.points.find((p) => p.coef[y].filter((v) => v !== 0).length > 0)!;
+      const support = point.coef[y].flatMap((v, j) => (v !== 0 ? [j] : []));
+      expect(support).toHaveLength(1);
+      return support;
+    });
+    expect(sparsePathSets(features, labels, fixture.classes, 1)).toEqual(first);
+    for (const set of sparsePathSets(features, labels, fixture.classes, 3)) expect(new Set(set).size).toBe(3);
+    expect(() => sparsePathSets(features, labels, fixture.classes, 8, { ratio: 0.5, points: 3 })).toThrow(/sparse-refit: the elastic-net path gives class \d only \d features down to 0.5 x lambda_max; use a smaller k, or a longer path/);
   });
 });

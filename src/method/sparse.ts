@@ -1,0 +1,217 @@
+/**
+ * The sparse-refit anchor of the selection rules: an elastic-net multinomial logistic regression on the
+ * standardised training features (the recipe of Wong, Santurkar and Madry 2021, glm-saga: l1 share 0.99, a lambda
+ * path from the largest useful value down by 1e-3), followed along the path to the last point where every class
+ * uses at most k features, cut to exactly k, and refitted on those (src/method/refit.ts). It chooses features and
+ * weights together, so it is the upper reference for what k features per class can carry. Each lambda is solved by
+ * proximal gradient descent with Nesterov momentum and a backtracking step (FISTA), warm-started from the last.
+ */
+import type { FeatureMatrix, IndexSets, Labels } from "./types";
+import { validateClassesPresent, validateFeatures, validateK } from "./validate";
+
+export interface ElasticNetOptions {
+  /** Share of the penalty that is l1 (default 0.99). */
+  l1Ratio?: number;
+  /** Points on the path (default 100), geometric from lambda_max down to ratio x lambda_max. */
+  points?: number;
+  ratio?: number;
+  /** Proximal-gradient iterations per lambda at most (default 300), and the relative change that stops them (1e-6). */
+  iterations?: number;
+  tolerance?: number;
+  /** The lambdas to solve, largest first, instead of the geometric path. */
+  lambdas?: readonly number[];
+  /**
+   * sparsePath: at most this many training images choose the features (every ceil(N / maxRows)-th; default 10,000),
+   * since a full-batch path over CIFAR-10's 50,000 takes minutes per k in JavaScript; the refit uses all of them.
+   */
+  maxRows?: number;
+}
+
+export interface PathPoint {
+  lambda: number;
+  /** classes x features weights on the standardised features, and the biases. */
+  weight: Float64Array;
+  bias: Float64Array;
+  /** Non-zero weights per class. */
+  nonZeros: number[];
+}
+
+/** Per-feature mean and standard deviation (population), with constant features left unscaled. */
+export function standardise(features: FeatureMatrix): { data: Float64Array; mean: Float64Array; std: Float64Array } {
+  const { data, rows, cols } = features;
+  const mean = new Float64Array(cols);
+  const std = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j] / rows;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) std[j] += (data[i * cols + j] - mean[j]) ** 2 / rows;
+  for (let j = 0; j < cols; j++) std[j] = Math.sqrt(std[j]) || 1;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) / std[j];
+  return { data: out, mean, std };
+}
+
+/** Mean cross-entropy of softmax(X W^T + b), with its gradient in gw, gb. */
+function crossEntropy(x: Float64Array, rows: number, cols: number, labels: Labels, classes: number, w: Float64Array, b: Float64Array, gw: Float64Array, gb: Float64Array): number {
+  gw.fill(0);
+  gb.fill(0);
+  const logits = new Float64Array(classes);
+  let loss = 0;
+  for (let i = 0; i < rows; i++) {
+    const f = i * cols;
+    let top = -Infinity;
+    for (let y = 0; y < classes; y++) {
+      let s = b[y];
+      for (let j = 0; j < cols; j++) s += w[y * cols + j] * x[f + j];
+      logits[y] = s;
+      if (s > top) top = s;
+    }
+    let z = 0;
+    for (let y = 0; y < classes; y++) z += Math.exp(logits[y] - top);
+    loss += Math.log(z) + top - logits[labels[i]];
+    for (let y = 0; y < classes; y++) {
+      const g = (Math.exp(logits[y] - top) / z - (y === labels[i] ? 1 : 0)) / rows;
+      gb[y] += g;
+      if (g !== 0) for (let j = 0; j < cols; j++) gw[y * cols + j] += g * x[f + j];
+    }
+  }
+  return loss / rows;
+}
+
+/**
+ * The path on standardised features, from lambda_max (the smallest lambda at which every weight is zero, the
+ * biases at the class priors) downward; `stop` ends it early once a point is enough.
+ */
+export function elasticNetPath(features: FeatureMatrix, labels: Labels, classes: number, opts: ElasticNetOptions = {}, stop?: (p: PathPoint) => boolean): PathPoint[] {
+  validateFeatures(features);
+  validateClassesPresent(labels, classes);
+  const alpha = opts.l1Ratio ?? 0.99;
+  const points = opts.points ?? 100;
+  const ratio = opts.ratio ?? 1e-3;
+  const maxIterations = opts.iterations ?? 300;
+  const tolerance = opts.tolerance ?? 1e-6;
+  const { rows, cols } = features;
+  const x = standardise(features).data;
+  const n = classes * cols;
+  const w = new Float64Array(n);
+  const b = new Float64Array(classes);
+  // At W = 0 the best biases are the log class priors; the l1 subgradient condition then gives lambda_max.
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < rows; i++) counts[labels[i]]++;
+  for (let y = 0; y < classes; y++) b[y] = Math.log(counts[y] / rows);
+  const gw = new Float64Array(n);
+  const gb = new Float64Array(classes);
+  crossEntropy(x, rows, cols, labels, classes, w, b, gw, gb);
+  const lambdaMax = gw.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / alpha;
+  const path: PathPoint[] = [];
+  let step = 1;
+  const yw = new Float64Array(n);
+  const yb = new Float64Array(classes);
+  const nw = new Float64Array(n);
+  const nb = new Float64Array(classes);
+  const tw = new Float64Array(n);
+  const tb = new Float64Array(classes);
+  const lambdas = opts.lambdas ?? Array.from({ length: points }, (_, p) => lambdaMax * Math.pow(ratio, p / (points - 1)));
+  for (const lambda of lambdas) {
+    const l1 = lambda * alpha;
+    const l2 = lambda * (1 - alpha);
+    const smooth = (ww: Float64Array, bb: Float64Array, gW: Float64Array, gB: Float64Array) => {
+      let v = crossEntropy(x, rows, cols, labels, classes, ww, bb, gW, gB);
+      for (let q = 0; q < n; q++) {
+        v += (l2 / 2) * ww[q] * ww[q];
+        gW[q] += l2 * ww[q];
+      }
+      return v;
+    };
+    yw.set(w);
+    yb.set(b);
+    let momentum = 1;
+    for (let it = 0; it < maxIterations; it++) {
+      const value = smooth(yw, yb, gw, gb);
+      // Backtracking: shrink the step until the quadratic model bounds the smooth part at the proximal point.
+      for (;;) {
+        let model = value;
+        for (let q = 0; q < n; q++) {
+          const v = yw[q] - step * gw[q];
+          nw[q] = Math.sign(v) * Math.max(0, Math.abs(v) - step * l1);
+          const d = nw[q] - yw[q];
+          model += gw[q] * d + (d * d) / (2 * step);
+        }
+        for (let y = 0; y < classes; y++) {
+          nb[y] = yb[y] - step * gb[y];
+          const d = nb[y] - yb[y];
+          model += gb[y] * d + (d * d) / (2 * step);
+        }
+        if (smooth(nw, nb, tw, tb) <= model + 1e-12) break;
+        step /= 2;
+      }
+      // Adaptive restart (O'Donoghue and Candes): momentum that points uphill is dropped.
+      let uphill = 0;
+      for (let q = 0; q < n; q++) uphill += (yw[q] - nw[q]) * (nw[q] - w[q]);
+      for (let y = 0; y < classes; y++) uphill += (yb[y] - nb[y]) * (nb[y] - b[y]);
+      const next = uphill > 0 ? 1 : (1 + Math.sqrt(1 + 4 * momentum * momentum)) / 2;
+      const carry = uphill > 0 ? 0 : (momentum - 1) / next;
+      let change = 0;
+      let size = 0;
+      for (let q = 0; q < n; q++) {
+        change = Math.max(change, Math.abs(nw[q] - w[q]));
+        size = Math.max(size, Math.abs(nw[q]));
+        yw[q] = nw[q] + carry * (nw[q] - w[q]);
+      }
+      for (let y = 0; y < classes; y++) {
+        change = Math.max(change, Math.abs(nb[y] - b[y]));
+        yb[y] = nb[y] + carry * (nb[y] - b[y]);
+      }
+      w.set(nw);
+      b.set(nb);
+      momentum = next;
+      step *= 2;
+      if (change <= tolerance * Math.max(1, size)) break;
+    }
+    const nonZeros = Array.from({ length: classes }, (_, y) => w.subarray(y * cols, (y + 1) * cols).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0));
+    const point = { lambda, weight: Float64Array.from(w), bias: Float64Array.from(b), nonZeros };
+    path.push(point);
+    if (stop?.(point)) break;
+  }
+  return path;
+}
+
+/**
+ * The path on (at most maxRows of) the training features, followed until every class has at least kMax non-zero
+ * weights: 50 lambdas, each solved to a relative change of 1e-4 (the support, not the last digit, is what it is for).
+ */
+export function sparsePath(features: FeatureMatrix, labels: Labels, classes: number, kMax: number, opts: ElasticNetOptions = {}): PathPoint[] {
+  validateK("k", kMax, features.cols);
+  const stride = Math.ceil(features.rows / (opts.maxRows ?? 10_000));
+  const rows = Array.from({ length: Math.ceil(features.rows / stride) }, (_, i) => i * stride);
+  const m = features.cols;
+  const sample = stride === 1 ? features : { data: Float32Array.from(rows.flatMap((r) => Array.from(features.data.subarray(r * m, (r + 1) * m)))), rows: rows.length, cols: m };
+  const sampleLabels = stride === 1 ? labels : Int32Array.from(rows, (r) => labels[r]);
+  return elasticNetPath(sample, sampleLabels, classes, { points: 50, tolerance: 1e-4, ...opts }, (p) => p.nonZeros.every((c) => c >= kMax));
+}
+
+/**
+ * Each class's k features from a path: at the last point where no class uses more than k, each class's non-zero
+ * weights ranked by size (on standardised features, so sizes compare), then, where a class has fewer than k there,
+ * the next to enter its support further down the path. Fails naming the class when the path never gives one k.
+ */
+export function setsFromPath(path: readonly PathPoint[], features: number, k: number, ratio = 1e-3): IndexSets {
+  const classes = path[0].nonZeros.length;
+  let at = 0;
+  for (let p = 0; p < path.length; p++) if (path[p].nonZeros.every((c) => c <= k)) at = p;
+  return Array.from({ length: classes }, (_, y) => {
+    const chosen: number[] = [];
+    for (let p = at; p < path.length && chosen.length < k; p++) {
+      const row = path[p].weight.subarray(y * features, (y + 1) * features);
+      const order = Array.from({ length: features }, (_, j) => j).filter((j) => row[j] !== 0 && !chosen.includes(j)).sort((a, b) => Math.abs(row[b]) - Math.abs(row[a]) || a - b);
+      chosen.push(...order.slice(0, k - chosen.length));
+    }
+    if (chosen.length < k) {
+      throw new Error(`sparse-refit: the elastic-net path gives class ${y} only ${chosen.length} features down to ${ratio} x lambda_max; use a smaller k, or a longer path (a smaller ratio)`);
+    }
+    return chosen;
+  });
+}
+
+/** sparsePath then setsFromPath at one k. */
+export function sparsePathSets(features: FeatureMatrix, labels: Labels, classes: number, k: number, opts: ElasticNetOptions = {}): IndexSets {
+  return setsFromPath(sparsePath(features, labels, classes, k, opts), features.cols, k, opts.ratio ?? 1e-3);
+}
