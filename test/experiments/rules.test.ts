@@ -31,7 +31,7 @@ describe("selection rules head to head", () => {
 
   it("scores every rule at every k, kept and refitted, with random as an interval", () => {
     const cells = compareRules(train, test, layer, { ks: [1, 3], randomSeeds: [0, 1, 2], refit: true });
-    expect(cells.map((c) => `${c.rule}@${c.k}`)).toEqual([1, 3].flatMap((k) => ["algorithm1", "random", "mean-activation", "weight", "abs-weight", "contribution", "contribution-centred", "margin", "taylor-loss", "greedy", "shared"].map((r) => `${r}@${k}`)));
+    expect(cells.map((c) => `${c.rule}@${c.k}`)).toEqual([1, 3].flatMap((k) => ["algorithm1", "random", "mean-activation", "weight", "abs-weight", "contribution", "contribution-centred", "margin", "taylor-loss", "greedy", "shared", "sparse-refit"].map((r) => `${r}@${k}`)));
     const at = (rule: string, k: number) => cells.find((c) => c.rule === rule && c.k === k)!;
     expect(at("algorithm1", 3).overlap).toBe(1);
     // Every class's own three features carry it: the informed rules find them all at k = 3 and classify the test set.
