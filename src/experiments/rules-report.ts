@@ -76,7 +76,9 @@ export function rulesConclusion(cells: readonly RuleCell[], ks: readonly number[
       const interval = random === undefined ? null : scoring === "keep" ? random.keepInterval : random.refitInterval;
       const overRandom = interval === null ? "" : of(best)! > interval.high ? `, ${pct(of(best)! - interval.high).toFixed(2)} points above random sets' 95 % interval` : `, not above random sets' 95 % interval (up to ${pct(interval.high).toFixed(2)} %)`;
       const algText = best.rule === "algorithm1" ? "Algorithm 1 is the best" : `Algorithm 1 ${pct(of(best)! - of(alg)!).toFixed(2)} points below`;
-      return `k = ${k}: ${best.rule} ${pct(of(best)!).toFixed(2)} %${overRandom}; ${algText}`;
+      const anchor = atK.find((c) => c.rule === "sparse-refit");
+      const anchorText = scoring === "refit" && anchor !== undefined ? `; against sparse-refit (${pct(of(anchor)!).toFixed(2)} %, the upper reference) Algorithm 1's pattern is ${pct(of(anchor)! - of(alg)!).toFixed(2)} points below` : "";
+      return `k = ${k}: ${best.rule} ${pct(of(best)!).toFixed(2)} %${overRandom}; ${algText}${anchorText}`;
     });
     lines.push(`**${scoring === "keep" ? "Kept weights" : "Refitted"}** — ${parts.join("; ")}.`);
   }
