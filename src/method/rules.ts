@@ -238,18 +238,17 @@ export function greedySets(data: RuleData, k: number, seed = 0, holdout = 0.2): 
           if (arg === labels[rows[i]]) correct++;
         }
         if (correct < bestCorrect) continue;
+        // The log-likelihood decides between equal accuracies, so every candidate that may be the best needs it.
         let likelihood = 0;
-        if (correct === bestCorrect || bestCorrect < 0) {
-          for (let i = 0; i < n; i++) {
-            let top = -Infinity;
-            for (let y = 0; y < classes; y++) top = Math.max(top, y === c ? candidate[i] : logits[i * classes + y]);
-            let z = 0;
-            for (let y = 0; y < classes; y++) z += Math.exp((y === c ? candidate[i] : logits[i * classes + y]) - top);
-            const label = labels[rows[i]];
-            likelihood += (label === c ? candidate[i] : logits[i * classes + label]) - top - Math.log(z);
-          }
-          if (correct === bestCorrect && likelihood <= bestLikelihood) continue;
+        for (let i = 0; i < n; i++) {
+          let top = -Infinity;
+          for (let y = 0; y < classes; y++) top = Math.max(top, y === c ? candidate[i] : logits[i * classes + y]);
+          let z = 0;
+          for (let y = 0; y < classes; y++) z += Math.exp((y === c ? candidate[i] : logits[i * classes + y]) - top);
+          const label = labels[rows[i]];
+          likelihood += (label === c ? candidate[i] : logits[i * classes + label]) - top - Math.log(z);
         }
+        if (correct === bestCorrect && likelihood <= bestLikelihood) continue;
         best = j;
         bestCorrect = correct;
         bestLikelihood = likelihood;

@@ -56,6 +56,16 @@ describe("selection rules", () => {
     expect(pick("greedy")).toEqual([[0], [2], [4]]);
   });
 
+  it("break the greedy rule's accuracy ties by the held-out log-likelihood", () => {
+    // Class 0's images are [1, 2], class 1's [0, 0]; class 0's weights are 1, 1 and class 1's bias 0.5. Either
+    // feature alone classifies every held-out image; feature 1 with the wider margin, so the higher likelihood.
+    const rows = 20;
+    const features = { data: Float32Array.from({ length: rows * 2 }, (_, q) => (Math.floor(q / 2) % 2 === 0 ? [1, 2][q % 2] : 0)), rows, cols: 2 };
+    const labels = Int32Array.from({ length: rows }, (_, i) => i % 2);
+    const layer = { weight: Float32Array.of(1, 1, 0, 0), bias: Float32Array.of(0, 0.5), classes: 2, features: 2 };
+    expect(selectByRule("greedy", { features, labels, layer }, { k: 1, holdout: 0.5 })).toEqual([[1], [0]]);
+  });
+
   it("score taylor-loss as |E_c[f_j dL/df_j]|, checked against a direct computation", () => {
     const scores = ruleScores("taylor-loss", data);
     const { features, labels, layer } = data;
