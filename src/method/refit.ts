@@ -24,8 +24,12 @@ export interface RefitResult {
   iterations: number;
 }
 
-/** Mean cross-entropy + l2 / 2 |w|^2 over the pattern's parameters (each class's set weights, then the biases), and its gradient. */
-function objective(x: Float64Array, grad: Float64Array, features: FeatureMatrix, labels: Labels, sets: Int32Array[], offsets: number[], classes: number, l2: number): number {
+/**
+ * Mean cross-entropy of a linear layer that reads, for class y, only the features in sets[y], plus l2 / 2 |w|^2,
+ * and its gradient. The parameters are packed as each class's set weights in turn (class y's from offsets[y]),
+ * then the biases (from offsets[classes]); with every set all the features this is the dense layer, row-major.
+ */
+export function patternObjective(x: Float64Array, grad: Float64Array, features: FeatureMatrix, labels: Labels, sets: ArrayLike<number>[], offsets: number[], classes: number, l2: number): number {
   const { data, rows, cols } = features;
   const biasAt = offsets[classes];
   grad.fill(0);
@@ -82,7 +86,7 @@ export function refitSets(features: FeatureMatrix, labels: Labels, layer: Linear
   const x = new Float64Array(n + classes);
   ascending.forEach((s, y) => s.forEach((j, r) => (x[offsets[y] + r] = layer.weight[y * m + j])));
   for (let y = 0; y < classes; y++) x[n + y] = layer.bias[y];
-  const f = (at: Float64Array, g: Float64Array) => objective(at, g, features, labels, ascending, offsets, classes, l2);
+  const f = (at: Float64Array, g: Float64Array) => patternObjective(at, g, features, labels, ascending, offsets, classes, l2);
   const { loss, iterations } = lbfgs(x, f, maxIterations, tolerance);
   const weight = new Float32Array(classes * m);
   ascending.forEach((s, y) => s.forEach((j, r) => (weight[y * m + j] = x[offsets[y] + r])));

@@ -6,6 +6,7 @@
  * weights together, so it is the upper reference for what k features per class can carry. Each lambda is solved by
  * proximal gradient descent with Nesterov momentum and a backtracking step (FISTA), warm-started from the last.
  */
+import { patternObjective } from "./refit";
 import type { FeatureMatrix, IndexSets, Labels } from "./types";
 import { validateClassesPresent, validateFeatures, validateK } from "./validate";
 
@@ -37,43 +38,16 @@ export interface PathPoint {
 }
 
 /** Per-feature mean and standard deviation (population), with constant features left unscaled. */
-export function standardise(features: FeatureMatrix): { data: Float64Array; mean: Float64Array; std: Float64Array } {
+export function standardise(features: FeatureMatrix): { data: Float32Array; mean: Float64Array; std: Float64Array } {
   const { data, rows, cols } = features;
   const mean = new Float64Array(cols);
   const std = new Float64Array(cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j] / rows;
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) std[j] += (data[i * cols + j] - mean[j]) ** 2 / rows;
   for (let j = 0; j < cols; j++) std[j] = Math.sqrt(std[j]) || 1;
-  const out = new Float64Array(rows * cols);
+  const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) / std[j];
   return { data: out, mean, std };
-}
-
-/** Mean cross-entropy of softmax(X W^T + b), with its gradient in gw, gb. */
-function crossEntropy(x: Float64Array, rows: number, cols: number, labels: Labels, classes: number, w: Float64Array, b: Float64Array, gw: Float64Array, gb: Float64Array): number {
-  gw.fill(0);
-  gb.fill(0);
-  const logits = new Float64Array(classes);
-  let loss = 0;
-  for (let i = 0; i < rows; i++) {
-    const f = i * cols;
-    let top = -Infinity;
-    for (let y = 0; y < classes; y++) {
-      let s = b[y];
-      for (let j = 0; j < cols; j++) s += w[y * cols + j] * x[f + j];
-      logits[y] = s;
-      if (s > top) top = s;
-    }
-    let z = 0;
-    for (let y = 0; y < classes; y++) z += Math.exp(logits[y] - top);
-    loss += Math.log(z) + top - logits[labels[i]];
-    for (let y = 0; y < classes; y++) {
-      const g = (Math.exp(logits[y] - top) / z - (y === labels[i] ? 1 : 0)) / rows;
-      gb[y] += g;
-      if (g !== 0) for (let j = 0; j < cols; j++) gw[y * cols + j] += g * x[f + j];
-    }
-  }
-  return loss / rows;
 }
 
 /**
@@ -89,85 +63,67 @@ export function elasticNetPath(features: FeatureMatrix, labels: Labels, classes:
   const maxIterations = opts.iterations ?? 300;
   const tolerance = opts.tolerance ?? 1e-6;
   const { rows, cols } = features;
-  const x = standardise(features).data;
+  const x = { data: standardise(features).data, rows, cols };
+  // Every class reads every feature: the dense layer, its weights row-major, then the biases.
+  const all = Int32Array.from({ length: cols }, (_, j) => j);
+  const sets = Array.from({ length: classes }, () => all);
+  const offsets = Array.from({ length: classes + 1 }, (_, y) => y * cols);
   const n = classes * cols;
-  const w = new Float64Array(n);
-  const b = new Float64Array(classes);
+  const size = n + classes;
+  const smooth = (at: Float64Array, grad: Float64Array, l2: number) => patternObjective(at, grad, x, labels, sets, offsets, classes, l2);
+  const p = new Float64Array(size);
   // At W = 0 the best biases are the log class priors; the l1 subgradient condition then gives lambda_max.
   const counts = new Float64Array(classes);
   for (let i = 0; i < rows; i++) counts[labels[i]]++;
-  for (let y = 0; y < classes; y++) b[y] = Math.log(counts[y] / rows);
-  const gw = new Float64Array(n);
-  const gb = new Float64Array(classes);
-  crossEntropy(x, rows, cols, labels, classes, w, b, gw, gb);
-  const lambdaMax = gw.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / alpha;
+  for (let y = 0; y < classes; y++) p[n + y] = Math.log(counts[y] / rows);
+  const grad = new Float64Array(size);
+  smooth(p, grad, 0);
+  const lambdaMax = grad.subarray(0, n).reduce((m, v) => Math.max(m, Math.abs(v)), 0) / alpha;
   const path: PathPoint[] = [];
   let step = 1;
-  const yw = new Float64Array(n);
-  const yb = new Float64Array(classes);
-  const nw = new Float64Array(n);
-  const nb = new Float64Array(classes);
-  const tw = new Float64Array(n);
-  const tb = new Float64Array(classes);
-  const lambdas = opts.lambdas ?? Array.from({ length: points }, (_, p) => lambdaMax * Math.pow(ratio, p / (points - 1)));
+  const at = new Float64Array(size);
+  const next = new Float64Array(size);
+  const scratch = new Float64Array(size);
+  const lambdas = opts.lambdas ?? Array.from({ length: points }, (_, q) => lambdaMax * Math.pow(ratio, q / (points - 1)));
   for (const lambda of lambdas) {
     const l1 = lambda * alpha;
     const l2 = lambda * (1 - alpha);
-    const smooth = (ww: Float64Array, bb: Float64Array, gW: Float64Array, gB: Float64Array) => {
-      let v = crossEntropy(x, rows, cols, labels, classes, ww, bb, gW, gB);
-      for (let q = 0; q < n; q++) {
-        v += (l2 / 2) * ww[q] * ww[q];
-        gW[q] += l2 * ww[q];
-      }
-      return v;
-    };
-    yw.set(w);
-    yb.set(b);
+    at.set(p);
     let momentum = 1;
     for (let it = 0; it < maxIterations; it++) {
-      const value = smooth(yw, yb, gw, gb);
-      // Backtracking: shrink the step until the quadratic model bounds the smooth part at the proximal point.
+      const value = smooth(at, grad, l2);
+      // Backtracking: shrink the step until the quadratic model bounds the smooth part at the proximal point
+      // (soft-thresholding on the weights, a plain step on the biases).
       for (;;) {
         let model = value;
-        for (let q = 0; q < n; q++) {
-          const v = yw[q] - step * gw[q];
-          nw[q] = Math.sign(v) * Math.max(0, Math.abs(v) - step * l1);
-          const d = nw[q] - yw[q];
-          model += gw[q] * d + (d * d) / (2 * step);
+        for (let q = 0; q < size; q++) {
+          const v = at[q] - step * grad[q];
+          next[q] = q < n ? Math.sign(v) * Math.max(0, Math.abs(v) - step * l1) : v;
+          const d = next[q] - at[q];
+          model += grad[q] * d + (d * d) / (2 * step);
         }
-        for (let y = 0; y < classes; y++) {
-          nb[y] = yb[y] - step * gb[y];
-          const d = nb[y] - yb[y];
-          model += gb[y] * d + (d * d) / (2 * step);
-        }
-        if (smooth(nw, nb, tw, tb) <= model + 1e-12) break;
+        if (smooth(next, scratch, l2) <= model + 1e-12) break;
         step /= 2;
       }
       // Adaptive restart (O'Donoghue and Candes): momentum that points uphill is dropped.
       let uphill = 0;
-      for (let q = 0; q < n; q++) uphill += (yw[q] - nw[q]) * (nw[q] - w[q]);
-      for (let y = 0; y < classes; y++) uphill += (yb[y] - nb[y]) * (nb[y] - b[y]);
-      const next = uphill > 0 ? 1 : (1 + Math.sqrt(1 + 4 * momentum * momentum)) / 2;
-      const carry = uphill > 0 ? 0 : (momentum - 1) / next;
+      for (let q = 0; q < size; q++) uphill += (at[q] - next[q]) * (next[q] - p[q]);
+      const following = uphill > 0 ? 1 : (1 + Math.sqrt(1 + 4 * momentum * momentum)) / 2;
+      const carry = uphill > 0 ? 0 : (momentum - 1) / following;
       let change = 0;
-      let size = 0;
-      for (let q = 0; q < n; q++) {
-        change = Math.max(change, Math.abs(nw[q] - w[q]));
-        size = Math.max(size, Math.abs(nw[q]));
-        yw[q] = nw[q] + carry * (nw[q] - w[q]);
+      let largest = 0;
+      for (let q = 0; q < size; q++) {
+        change = Math.max(change, Math.abs(next[q] - p[q]));
+        largest = Math.max(largest, Math.abs(next[q]));
+        at[q] = next[q] + carry * (next[q] - p[q]);
       }
-      for (let y = 0; y < classes; y++) {
-        change = Math.max(change, Math.abs(nb[y] - b[y]));
-        yb[y] = nb[y] + carry * (nb[y] - b[y]);
-      }
-      w.set(nw);
-      b.set(nb);
-      momentum = next;
+      p.set(next);
+      momentum = following;
       step *= 2;
-      if (change <= tolerance * Math.max(1, size)) break;
+      if (change <= tolerance * Math.max(1, largest)) break;
     }
-    const nonZeros = Array.from({ length: classes }, (_, y) => w.subarray(y * cols, (y + 1) * cols).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0));
-    const point = { lambda, weight: Float64Array.from(w), bias: Float64Array.from(b), nonZeros };
+    const nonZeros = Array.from({ length: classes }, (_, y) => p.subarray(y * cols, (y + 1) * cols).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0));
+    const point = { lambda, weight: Float64Array.from(p.subarray(0, n)), bias: Float64Array.from(p.subarray(n)), nonZeros };
     path.push(point);
     if (stop?.(point)) break;
   }
