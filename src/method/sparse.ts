@@ -22,8 +22,10 @@ export interface ElasticNetOptions {
   /** The lambdas to solve, largest first, instead of the geometric path. */
   lambdas?: readonly number[];
   /**
-   * sparsePath: at most this many training images choose the features (every ceil(N / maxRows)-th; default 10,000),
-   * since a full-batch path over CIFAR-10's 50,000 takes minutes per k in JavaScript; the refit uses all of them.
+   * sparsePath: at most this many training images choose the features (every ceil(N / maxRows)-th; default 5,000),
+   * since a full-batch path over CIFAR-10's 50,000 takes many minutes in JavaScript; the refit uses all of them.
+   * Measured on ResNet20's features (path to 10 features per class): 5,000 images, 42 s, and 10,000, 79 s, gave
+   * the same refitted A_d at k = 3 and 5 (89.10, 90.65-90.68 %) and 91.39 / 91.37 % at k = 10.
    */
   maxRows?: number;
 }
@@ -132,16 +134,17 @@ export function elasticNetPath(features: FeatureMatrix, labels: Labels, classes:
 
 /**
  * The path on (at most maxRows of) the training features, followed until every class has at least kMax non-zero
- * weights: 50 lambdas, each solved to a relative change of 1e-4 (the support, not the last digit, is what it is for).
+ * weights: 50 lambdas, each solved to a relative change of 1e-3 or 100 iterations (the support, not the last digit,
+ * is what it is for: solving each to 1e-4 took 2.6 times as long and moved the refitted A_d at k = 10 by 0.09 points).
  */
 export function sparsePath(features: FeatureMatrix, labels: Labels, classes: number, kMax: number, opts: ElasticNetOptions = {}): PathPoint[] {
   validateK("k", kMax, features.cols);
-  const stride = Math.ceil(features.rows / (opts.maxRows ?? 10_000));
+  const stride = Math.ceil(features.rows / (opts.maxRows ?? 5_000));
   const rows = Array.from({ length: Math.ceil(features.rows / stride) }, (_, i) => i * stride);
   const m = features.cols;
   const sample = stride === 1 ? features : { data: Float32Array.from(rows.flatMap((r) => Array.from(features.data.subarray(r * m, (r + 1) * m)))), rows: rows.length, cols: m };
   const sampleLabels = stride === 1 ? labels : Int32Array.from(rows, (r) => labels[r]);
-  return elasticNetPath(sample, sampleLabels, classes, { points: 50, tolerance: 1e-4, ...opts }, (p) => p.nonZeros.every((c) => c >= kMax));
+  return elasticNetPath(sample, sampleLabels, classes, { points: 50, tolerance: 1e-3, iterations: 100, ...opts }, (p) => p.nonZeros.every((c) => c >= kMax));
 }
 
 /**
