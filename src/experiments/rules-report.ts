@@ -20,17 +20,18 @@ export function rulesTable(cells: readonly RuleCell[], ks: readonly number[], pa
   const rows = ks.flatMap((k) =>
     cells.filter((c) => c.k === k).map((c) => {
       const paper = paperApplies && c.rule === "algorithm1" ? PAPER_ALGORITHM1[k] : undefined;
-      return [c.rule, k, keepText(c), refitText(c), `${(100 * c.overlap).toFixed(0)} %`, Math.round(c.selectMs), paper ? PAPER[paper].value : null, paper ? PAPER[paper].source : ""];
+      if (c.note !== null) return [c.rule, k, null, null, null, Math.round(c.selectMs), null, "", c.note];
+      return [c.rule, k, keepText(c), refitText(c), `${(100 * c.overlap).toFixed(0)} %`, Math.round(c.selectMs), paper ? PAPER[paper].value : null, paper ? PAPER[paper].source : "", ""];
     }),
   );
-  return plainTable(["rule", "k per class", "A_d kept (%)", "A_d refitted (%)", "overlap with Algorithm 1's sets", "select (ms)", PAPER_COLUMN, "paper source"], rows);
+  return plainTable(["rule", "k per class", "A_d kept (%)", "A_d refitted (%)", "overlap with Algorithm 1's sets", "select (ms)", PAPER_COLUMN, "paper source", "note"], rows);
 }
 
 /** A_d against k, one line per rule, random's 95 % interval as a band and A_f as a dashed rule. */
 export function rulesChart(cells: readonly RuleCell[], fullAccuracy: number, scoring: "keep" | "refit", title: string): ChartSpec {
   const of = (c: RuleCell) => (scoring === "keep" ? c.keep : c.refit);
   const band = (c: RuleCell) => (scoring === "keep" ? c.keepInterval : c.refitInterval);
-  const values = cells.filter((c) => of(c) !== null).map((c) => ({ rule: c.rule, k: c.k, A_d: pct(of(c)!) }));
+  const values = cells.filter((c) => of(c) !== null && Number.isFinite(of(c))).map((c) => ({ rule: c.rule, k: c.k, A_d: pct(of(c)!) }));
   const bands = cells.filter((c) => band(c) !== null).map((c) => ({ k: c.k, low: pct(band(c)!.low), high: pct(band(c)!.high) }));
   const x = { field: "k", type: "quantitative", title: "features per class k (log scale)", scale: { type: "log", nice: false } } as const;
   return {
@@ -69,7 +70,7 @@ export function rulesConclusion(cells: readonly RuleCell[], ks: readonly number[
     const of = (c: RuleCell) => (scoring === "keep" ? c.keep : c.refit);
     if (cells.every((c) => of(c) === null)) continue;
     const parts = ks.map((k) => {
-      const atK = cells.filter((c) => c.k === k && of(c) !== null && c.rule !== "random");
+      const atK = cells.filter((c) => c.k === k && of(c) !== null && Number.isFinite(of(c)) && c.rule !== "random");
       const best = atK.reduce((a, b) => (of(b)! > of(a)! ? b : a));
       const alg = atK.find((c) => c.rule === "algorithm1")!;
       const random = cells.find((c) => c.k === k && c.rule === "random");

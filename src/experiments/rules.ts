@@ -23,6 +23,8 @@ export interface RuleCell {
   /** Milliseconds to choose the sets (all seeds, for random). */
   selectMs: number;
   sets: IndexSets;
+  /** Why the rule has no sets at this k (sparse-refit's path gives some class fewer than k features); its scores are NaN. */
+  note: string | null;
 }
 
 export interface RuleComparisonOptions {
@@ -70,12 +72,26 @@ export function compareRules(train: LabelledFeatures, test: LabelledFeatures, la
         const scores = draws.map(score);
         const keep = meanInterval(scores.map((s) => s.keep));
         const refit = opts.refit ? meanInterval(scores.map((s) => s.refit!)) : null;
-        cells.push({ rule, k, keep: keep.mean, keepInterval: keep, refit: refit?.mean ?? null, refitInterval: refit, overlap: draws.reduce((s, d) => s + overlapWith(d, reference), 0) / draws.length, selectMs, sets: draws[0] });
+        cells.push({ rule, k, keep: keep.mean, keepInterval: keep, refit: refit?.mean ?? null, refitInterval: refit, overlap: draws.reduce((s, d) => s + overlapWith(d, reference), 0) / draws.length, selectMs, sets: draws[0], note: null });
+      } else if (rule === "sparse-refit") {
+        // The path ends at 1e-3 of lambda_max: where it gives some class fewer than k features, the cell says so.
+        let sets: IndexSets | null = null;
+        let note: string | null = null;
+        try {
+          sets = setsFromPath(path!, train.features.cols, k);
+        } catch (err) {
+          note = (err as Error).message;
+        }
+        if (sets === null) cells.push({ rule, k, keep: NaN, keepInterval: null, refit: opts.refit ? NaN : null, refitInterval: null, overlap: NaN, selectMs: pathMs, sets: [], note });
+        else {
+          const s = score(sets);
+          cells.push({ rule, k, keep: s.keep, keepInterval: null, refit: s.refit, refitInterval: null, overlap: overlapWith(sets, reference), selectMs: pathMs, sets, note: null });
+        }
       } else {
-        const sets = rule === "algorithm1" ? reference : rule === "sparse-refit" ? setsFromPath(path!, train.features.cols, k) : selectByRule(rule, data, { k, k1: opts.k1, gates: opts.gates, seed: 0 });
-        const selectMs = performance.now() - started + (rule === "sparse-refit" ? pathMs : 0);
+        const sets = rule === "algorithm1" ? reference : selectByRule(rule, data, { k, k1: opts.k1, gates: opts.gates, seed: 0 });
+        const selectMs = performance.now() - started;
         const s = score(sets);
-        cells.push({ rule, k, keep: s.keep, keepInterval: null, refit: s.refit, refitInterval: null, overlap: overlapWith(sets, reference), selectMs, sets });
+        cells.push({ rule, k, keep: s.keep, keepInterval: null, refit: s.refit, refitInterval: null, overlap: overlapWith(sets, reference), selectMs, sets, note: null });
       }
       opts.onProgress?.({ stage: "selection rules", done: ++done, total, unit: "cells" });
     }
@@ -92,7 +108,7 @@ export interface RuleNoise {
 
 /** Table 8's ablation with each rule's sets at one k: how much each set carries, and how much the rest does. */
 export function noiseByRule(cells: readonly RuleCell[], k: number, test: LabelledFeatures, layer: LinearLayer, seeds: readonly number[]): RuleNoise[] {
-  return cells.filter((c) => c.k === k).map((c) => {
+  return cells.filter((c) => c.k === k && c.note === null).map((c) => {
     const result = runNoiseAblation(test, layer, c.sets, seeds);
     return { rule: c.rule, influential: result.noise.influential.accuracy, others: result.noise.others.accuracy };
   });

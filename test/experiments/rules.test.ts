@@ -49,6 +49,11 @@ describe("selection rules head to head", () => {
     const interval = at("random", 3).keepInterval!;
     const versusRandom = 1 > interval.high ? `${(100 * (1 - interval.high)).toFixed(2)} points above random sets' 95 % interval` : `not above random sets' 95 % interval (up to ${(100 * interval.high).toFixed(2)} %)`;
     expect(conclusion.split("\n\n")[0]).toBe(`**Kept weights** — k = 3: algorithm1 100.00 %, ${versusRandom}; Algorithm 1 is the best.`);
+    // Feature 11 made constant never enters the elastic-net path, so no class gets all 12: that cell says why.
+    const flat = { ...train, features: { ...train.features, data: train.features.data.map((v, i) => (i % 12 === 11 ? 1 : v)) } };
+    const [, whole] = compareRules(flat, test, layer, { ks: [12], rules: ["algorithm1", "sparse-refit"], randomSeeds: [], refit: true });
+    expect([whole.rule, whole.keep, whole.note]).toEqual(["sparse-refit", NaN, expect.stringMatching(/^sparse-refit: the elastic-net path gives class \d only \d+ features down to 0\.001 x lambda_max/)]);
+    expect((rulesTable([whole], [12], false).values as unknown as unknown[][])[0].slice(-1)).toEqual([whole.note]);
     const noise = noiseByRule(cells, 3, test, layer, [0, 1]);
     expect(noise.find((n) => n.rule === "algorithm1")!.influential.mean).toBeLessThan(noise.find((n) => n.rule === "algorithm1")!.others.mean);
   });
