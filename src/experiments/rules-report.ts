@@ -7,6 +7,11 @@ import type { RuleCell, RuleNoise } from "./rules";
 import { plainTable } from "./sweep-report";
 
 const pct = (x: number) => 100 * x;
+/** A signed gap in words: Algorithm 1 can also beat the reference it is measured against. */
+const gapText = (reference: number, algorithm1: number) => {
+  const points = pct(reference - algorithm1).toFixed(2);
+  return points === "0.00" || points === "-0.00" ? "level with it" : points.startsWith("-") ? `${points.slice(1)} points above` : `${points} points below`;
+};
 const PAPER_ALGORITHM1: Record<number, PaperKey> = { 3: "resnet20DecomposedK2is3", 5: "resnet20DecomposedK5" };
 
 const keepText = (c: RuleCell) => (c.keepInterval === null ? pct(c.keep) : `${pct(c.keep).toFixed(2)} [${pct(c.keepInterval.low).toFixed(2)}, ${pct(c.keepInterval.high).toFixed(2)}]`);
@@ -76,9 +81,9 @@ export function rulesConclusion(cells: readonly RuleCell[], ks: readonly number[
       const random = cells.find((c) => c.k === k && c.rule === "random");
       const interval = random === undefined ? null : scoring === "keep" ? random.keepInterval : random.refitInterval;
       const overRandom = interval === null ? "" : of(best)! > interval.high ? `, ${pct(of(best)! - interval.high).toFixed(2)} points above random sets' 95 % interval` : `, not above random sets' 95 % interval (up to ${pct(interval.high).toFixed(2)} %)`;
-      const algText = best.rule === "algorithm1" ? "Algorithm 1 is the best" : `Algorithm 1 ${pct(of(best)! - of(alg)!).toFixed(2)} points below`;
+      const algText = best.rule === "algorithm1" ? "Algorithm 1 is the best" : `Algorithm 1 ${gapText(of(best)!, of(alg)!)}`;
       const anchor = atK.find((c) => c.rule === "sparse-refit");
-      const anchorText = scoring === "refit" && anchor !== undefined ? `; against sparse-refit (${pct(of(anchor)!).toFixed(2)} %, the upper reference) Algorithm 1's pattern is ${pct(of(anchor)! - of(alg)!).toFixed(2)} points below` : "";
+      const anchorText = scoring === "refit" && anchor !== undefined ? `; against sparse-refit (${pct(of(anchor)!).toFixed(2)} %, the upper reference) Algorithm 1's pattern is ${gapText(of(anchor)!, of(alg)!)}` : "";
       return `k = ${k}: ${best.rule} ${pct(of(best)!).toFixed(2)} %${overRandom}; ${algText}${anchorText}`;
     });
     lines.push(`**${scoring === "keep" ? "Kept weights" : "Refitted"}** — ${parts.join("; ")}.`);

@@ -4,7 +4,7 @@
  * the training data's own structure, the table with the paper's values beside Algorithm 1, and conclusions
  * computed from the cells.
  */
-import { compareRules, noiseByRule, rulesConclusion, rulesTable } from "../../src/experiments";
+import { compareRules, noiseByRule, rulesConclusion, rulesTable, type RuleCell } from "../../src/experiments";
 import { mulberry32 } from "../../src/data/prng";
 import { PAPER_COLUMN } from "../../src/report";
 
@@ -56,5 +56,17 @@ describe("selection rules head to head", () => {
     expect((rulesTable([whole], [12], false).values as unknown as unknown[][])[0].slice(-1)).toEqual([whole.note]);
     const noise = noiseByRule(cells, 3, test, layer, [0, 1]);
     expect(noise.find((n) => n.rule === "algorithm1")!.influential.mean).toBeLessThan(noise.find((n) => n.rule === "algorithm1")!.others.mean);
+  });
+
+  it("words the gaps in its conclusion by their sign: Algorithm 1 below the best, above or level with sparse-refit", () => {
+    const cell = (rule: RuleCell["rule"], keep: number, refit: number): RuleCell =>
+      ({ rule, k: 5, keep, keepInterval: null, refit, refitInterval: null, overlap: 1, selectMs: 0, sets: [], note: null });
+    const refitAbove = [cell("algorithm1", 0.8859, 0.9146), cell("weight", 0.889, 0.9147), cell("sparse-refit", 0.86, 0.9139)];
+    expect(rulesConclusion(refitAbove, [5]).split("\n\n")).toEqual([
+      "**Kept weights** — k = 5: weight 88.90 %; Algorithm 1 0.31 points below.",
+      "**Refitted** — k = 5: weight 91.47 %; Algorithm 1 0.01 points below; against sparse-refit (91.39 %, the upper reference) Algorithm 1's pattern is 0.07 points above.",
+    ]);
+    const level = [cell("algorithm1", 0.9, 0.92), cell("sparse-refit", 0.85, 0.92)];
+    expect(rulesConclusion(level, [5]).split("\n\n")[1]).toBe("**Refitted** — k = 5: algorithm1 92.00 %; Algorithm 1 is the best; against sparse-refit (92.00 %, the upper reference) Algorithm 1's pattern is level with it.");
   });
 });
