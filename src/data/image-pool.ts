@@ -41,7 +41,7 @@ export class ImagePool {
 
   constructor(recipe: Recipe, size = defaultWorkerCount()) {
     const { file: entry, execArgv } = moduleEntry(__filename, "image-worker");
-    this.workers = Array.from({ length: size }, (_, w) => {
+    this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(entry, { workerData: { recipe }, execArgv });
       worker.on("message", (reply: ImageReply) => this.settle(reply));
       worker.on("error", (err) => this.fail(new Error(`an image worker failed: ${err.message}`)));
