@@ -17,11 +17,15 @@ export interface ExtractionOptions {
   batchSize?: number;
   onProgress?: Progress;
   stage?: string;
+  /** Widths of the stage outputs the engine's description returns (withStageOutputs), to collect them too. */
+  stageWidths?: number[];
 }
 
 export interface Extracted {
   features: Float32Array;
   logits: Float32Array;
+  /** Each stage's pooled outputs, count x its width, when stageWidths was given. */
+  stages?: Float32Array[];
 }
 
 export const DEFAULT_BATCH_SIZE = 128;
@@ -38,6 +42,8 @@ export async function runExtraction(engine: ForwardEngine, images: ImageSet, opt
   }
   const features = new Float32Array(images.count * width);
   const logits = new Float32Array(images.count * classes);
+  const stageWidths = opts.stageWidths;
+  const stages = stageWidths?.map((w) => new Float32Array(images.count * w));
   onProgress({ stage, done: 0, total: images.count, unit: "images" });
   for (let start = 0; start < images.count; start += batchSize) {
     const end = Math.min(start + batchSize, images.count);
@@ -46,9 +52,13 @@ export async function runExtraction(engine: ForwardEngine, images: ImageSet, opt
     const out = await engine.forward(normalise({ count: end - start, pixels }, opts.norm), end - start);
     features.set(out.features, start * width);
     logits.set(out.logits, start * classes);
+    if (stages !== undefined && stageWidths !== undefined) {
+      if (out.stages?.length !== stages.length) throw new Error(`${engine.spec.name}: the engine returned no stage outputs; build it from withStageOutputs(spec)`);
+      stages.forEach((s, i) => s.set(out.stages![i], start * stageWidths[i]));
+    }
     onProgress({ stage, done: end, total: images.count, unit: "images" });
   }
-  return { features, logits };
+  return { features, logits, ...(stages === undefined ? {} : { stages }) };
 }
 
 /**

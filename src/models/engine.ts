@@ -9,6 +9,8 @@ export interface ForwardResult {
   features: Float32Array;
   /** Logits, count x spec.classes, row-major. */
   logits: Float32Array;
+  /** Each stage output of a description made by withStageOutputs, count x its width, in its order. */
+  stages?: Float32Array[];
 }
 
 export interface ForwardEngine {

@@ -58,15 +58,13 @@ class OnnxForwardEngine implements ForwardEngine {
     const data = images.length === count * per ? images : images.subarray(0, count * per);
     const dims = this.layout === "nhwc" ? [count, h, w, c] : [count, c, h, w];
     const input = new ort.Tensor("float32", this.layout === "nhwc" ? data : nhwcToNchw(data, count, h, w, c), dims);
-    const { features, logits } = this.spec.outputs;
-    const out = await this.session.run({ [this.spec.input]: input }, [features, logits]);
-    const result = {
-      features: new Float32Array(out[features].data as Float32Array),
-      logits: new Float32Array(out[logits].data as Float32Array),
-    };
+    const { features, logits, stages } = this.spec.outputs;
+    const names = [...new Set([features, logits, ...(stages ?? [])])];
+    const out = await this.session.run({ [this.spec.input]: input }, names);
+    const copy = (name: string) => new Float32Array(out[name].data as Float32Array);
+    const result: ForwardResult = { features: copy(features), logits: copy(logits), ...(stages === undefined ? {} : { stages: stages.map(copy) }) };
     input.dispose();
-    out[features].dispose();
-    out[logits].dispose();
+    for (const name of names) out[name].dispose();
     return result;
   }
 

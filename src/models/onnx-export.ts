@@ -43,6 +43,19 @@ function countConsumers(layers: Layer[]): Map<string, number> {
   return counts;
 }
 
+/** The stage outputs withStageOutputs added, with their widths (none for a plain description). */
+export function stageOutputs(spec: ModelSpec): { name: string; channels: number }[] {
+  const names = spec.outputs.stages ?? [];
+  if (names.length === 0) return [];
+  const byOutput = new Map(spec.layers.flatMap((l) => (l.op === "globalAvgPool" ? [[l.output, l.input] as const] : [])));
+  return names.map((name) => {
+    const maps = byOutput.get(name);
+    const stage = spec.stages?.find((s) => s.tensor === maps);
+    if (stage === undefined) throw new Error(`${spec.name}: output '${name}' pools no stage of the description`);
+    return { name, channels: stage.channels };
+  });
+}
+
 /** Per-channel scale and shift equal to BatchNorm in inference mode: y = x * scale + shift. */
 export function batchNormAffine(bn: BatchNormLayer, stateDict: StateDict): { scale: Float32Array; shift: Float32Array } {
   const c = [bn.channels];
@@ -227,6 +240,9 @@ export function exportOnnxModel(spec: ModelSpec, stateDict: StateDict, options: 
       outputs: [
         { name: spec.outputs.logits, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.classes] },
         { name: spec.outputs.features, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, spec.featureWidth] },
+        ...stageOutputs(spec)
+          .filter((o) => o.name !== spec.outputs.features)
+          .map((o) => ({ name: o.name, elemType: OnnxDataType.FLOAT, shape: [BATCH_DIM, o.channels] })),
       ],
     },
   });

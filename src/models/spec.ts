@@ -156,11 +156,23 @@ export interface ModelSpec {
   inputShape: [number, number, number];
   /** Layers in execution order; each reads tensors produced earlier (or the input). */
   layers: Layer[];
-  /** The pooled penultimate features (m values per image) and the logits. */
-  outputs: { features: TensorName; logits: TensorName };
+  /**
+   * The pooled penultimate features (m values per image) and the logits; with withStageOutputs, also each
+   * named stage's pooled output (pooled width values per image), in the order of `stages`.
+   */
+  outputs: { features: TensorName; logits: TensorName; stages?: TensorName[] };
+  /** The network's stages in depth order (a family that names them), the last one the maps the head pools. */
+  stages?: StageSpec[];
   /** Width m of the penultimate features. */
   featureWidth: number;
   classes: number;
+}
+
+/** A stage of a network: its name (e.g. `layer2`) and the post-activation maps it ends with. */
+export interface StageSpec {
+  name: string;
+  tensor: TensorName;
+  channels: number;
 }
 
 /** Appends `relu(y + shortcut)` as `<prefix>:sum` and `<prefix>:out`, a residual block's end; returns its output. */
@@ -174,10 +186,41 @@ export function appendResidual(layers: Layer[], y: TensorName, shortcut: TensorN
  * Appends the global average pool ("features", the penultimate features the method reads) and the final linear
  * layer ("logits") under the state-dict prefix `param`, and returns the finished description.
  */
-export function finishSpec(name: string, inputShape: [number, number, number], layers: Layer[], x: TensorName, param: string, channels: number, classes: number): ModelSpec {
+export function finishSpec(name: string, inputShape: [number, number, number], layers: Layer[], x: TensorName, param: string, channels: number, classes: number, stages?: StageSpec[]): ModelSpec {
   layers.push({ op: "globalAvgPool", input: x, output: "features" });
   layers.push({ op: "linear", input: "features", output: "logits", param, inFeatures: channels, outFeatures: classes });
-  return { name, input: "input", inputShape, layers, outputs: { features: "features", logits: "logits" }, featureWidth: channels, classes };
+  return { name, input: "input", inputShape, layers, outputs: { features: "features", logits: "logits" }, featureWidth: channels, classes, ...(stages === undefined ? {} : { stages }) };
+}
+
+/** The named stages of a model, checked: all of them when `names` is absent; an unknown name lists the model's stages. */
+export function pickStages(spec: Pick<ModelSpec, "name" | "stages">, names?: readonly string[]): StageSpec[] {
+  const stages = spec.stages ?? [];
+  if (stages.length === 0) throw new Error(`${spec.name} names no stages (stage features exist for the CIFAR ResNets and torchvision's ResNets and Wide ResNets)`);
+  if (names === undefined) return stages;
+  if (names.length === 0) throw new Error(`name at least one stage of ${spec.name}: ${stages.map((s) => s.name).join(", ")}`);
+  return names.map((n) => {
+    const stage = stages.find((s) => s.name === n);
+    if (stage === undefined) throw new Error(`${spec.name} has no stage '${n}'; its stages are ${stages.map((s) => s.name).join(", ")}`);
+    return stage;
+  });
+}
+
+/**
+ * The description with each named stage's globally average-pooled maps as an extra output (`stage:<name>`), so
+ * one forward pass gives every stage. The stage the head pools reads the penultimate features output itself,
+ * so its values are those features, bit for bit.
+ */
+export function withStageOutputs(spec: ModelSpec, names?: readonly string[]): ModelSpec {
+  const stages = pickStages(spec, names);
+  const last = pooledMapsName(spec);
+  const layers = [...spec.layers];
+  const outputs = stages.map((s) => {
+    if (s.tensor === last) return spec.outputs.features;
+    const output = `stage:${s.name}`;
+    layers.push({ op: "globalAvgPool", input: s.tensor, output });
+    return output;
+  });
+  return { ...spec, layers, outputs: { ...spec.outputs, stages: outputs } };
 }
 
 /** The tensor the global average pool reads: the last block's activation maps (e.g. `layer3.2:out`, 8x8x64). */

@@ -84,7 +84,7 @@ function readerCounts(layers: Layer[]): Map<TensorName, number> {
 function compile(spec: ModelSpec, stateDict: StateDict, fold: boolean): Step[] {
   const bind = new WeightBinder(stateDict);
   const readers = readerCounts(spec.layers);
-  const protectedNames = new Set([spec.outputs.features, spec.outputs.logits]);
+  const protectedNames = new Set([spec.outputs.features, spec.outputs.logits, ...(spec.outputs.stages ?? [])]);
   const foldable = (name: TensorName) => readers.get(name) === 1 && !protectedNames.has(name);
   const steps: Step[] = [];
   const layers = spec.layers;
@@ -324,12 +324,13 @@ class TfjsResNetEngine implements TfjsEngine {
   }
 
   async forward(images: Float32Array, count: number): Promise<ForwardResult> {
-    const [features, logits] = this.execute(images, count, [this.spec.outputs.features, this.spec.outputs.logits]);
+    const { features, logits, stages } = this.spec.outputs;
+    const tensors = this.execute(images, count, [features, logits, ...(stages ?? [])]);
     try {
-      const [f, l] = await Promise.all([features.data(), logits.data()]);
-      return { features: f as Float32Array, logits: l as Float32Array };
+      const [f, l, ...s] = (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+      return { features: f, logits: l, ...(stages === undefined ? {} : { stages: s }) };
     } finally {
-      tf.dispose([features, logits]);
+      tf.dispose(tensors);
     }
   }
 

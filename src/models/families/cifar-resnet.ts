@@ -2,7 +2,7 @@
  * The CIFAR ResNets of He et al. 2016 (option-A shortcuts) as published by pytorch_resnet_cifar10: depth 6n + 2,
  * three stages of 16, 32 and 64 channels; state-dict keys are the checkpoint's after DataParallel's `module.`.
  */
-import { appendResidual, finishSpec, type Layer, type ModelSpec } from "../spec";
+import { appendResidual, finishSpec, type Layer, type ModelSpec, type StageSpec } from "../spec";
 
 const BN_EPS = 1e-5;
 const STAGE_WIDTHS = [16, 32, 64];
@@ -24,6 +24,7 @@ export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
 
   let x = convBnRelu("input", "conv1", "bn1", 3, STAGE_WIDTHS[0], 1, true);
   let channels = STAGE_WIDTHS[0];
+  const stages: StageSpec[] = [];
   STAGE_WIDTHS.forEach((width, stage) => {
     for (let block = 0; block < blocksPerStage; block++) {
       const stride = stage > 0 && block === 0 ? 2 : 1;
@@ -38,6 +39,7 @@ export function cifarResNetSpec(depth: number, classes = 10): ModelSpec {
       x = appendResidual(layers, y, shortcut, p);
       channels = width;
     }
+    stages.push({ name: `layer${stage + 1}`, tensor: x, channels: width });
   });
-  return finishSpec(`resnet${depth}`, [32, 32, 3], layers, x, "linear", channels, classes);
+  return finishSpec(`resnet${depth}`, [32, 32, 3], layers, x, "linear", channels, classes, stages);
 }

@@ -5,7 +5,7 @@
  * downsample wherever a block changes stride or width, global average pooling and `fc`. Parameter names are
  * torchvision's state-dict keys. Wide ResNets are bottleneck ResNets whose inner width is doubled.
  */
-import { appendResidual, finishSpec, type Layer, type ModelSpec } from "../spec";
+import { appendResidual, finishSpec, type Layer, type ModelSpec, type StageSpec } from "../spec";
 
 export interface TorchvisionResNetConfig {
   name: string;
@@ -65,6 +65,7 @@ export function torchvisionResNetSpec(config: TorchvisionResNetConfig): ModelSpe
   layers.push({ op: "maxpool", input: x, output: "maxpool", kernel: 3, stride: 2, pad: 1 });
   x = "maxpool";
   let inC = stem;
+  const stages: StageSpec[] = [];
   planes.forEach((p, stage) => {
     for (let b = 0; b < config.blocks[stage]; b++) {
       const stride = stage > 0 && b === 0 ? 2 : 1;
@@ -84,6 +85,7 @@ export function torchvisionResNetSpec(config: TorchvisionResNetConfig): ModelSpe
       x = appendResidual(layers, y, shortcut, prefix);
       inC = outC;
     }
+    stages.push({ name: `layer${stage + 1}`, tensor: x, channels: inC });
   });
-  return finishSpec(config.name, [inputSize, inputSize, 3], layers, x, "fc", inC, classes);
+  return finishSpec(config.name, [inputSize, inputSize, 3], layers, x, "fc", inC, classes, stages);
 }
