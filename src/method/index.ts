@@ -14,3 +14,5 @@ export * from "./gates";
 export * from "./rules";
 export * from "./refit";
 export * from "./sparse";
+export * from "./probe";
+export * from "./class-tree";
