@@ -9,8 +9,9 @@ import { forwardCommand } from "./commands/forward";
 import { extractCommand, mergeCommand } from "./commands/imagenet";
 import { modelsCommand } from "./commands/models";
 import { selectCommand } from "./commands/select";
+import { probeCommand } from "./commands/probe";
 
-const COMMANDS: Command[] = [fetchCommand, modelsCommand, evalCommand, selectCommand, extractCommand, mergeCommand, csgCommand, forwardCommand, exportCommand, benchCommand];
+const COMMANDS: Command[] = [fetchCommand, modelsCommand, evalCommand, selectCommand, probeCommand, extractCommand, mergeCommand, csgCommand, forwardCommand, exportCommand, benchCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

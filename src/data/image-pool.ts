@@ -65,7 +65,7 @@ export class ImagePool {
   }
 
   /** Files decoded and preprocessed into one buffer (`out`, or a new one), `bytesEach` per image (the recipe's fixed output size), in order. */
-  async batch(files: readonly string[], bytesEach: number, augments?: readonly CropFlip[], out = new Uint8Array(files.length * bytesEach)): Promise<Uint8Array> {
+  async batch(files: readonly string[], bytesEach: number, augments?: readonly CropFlip[], out: Uint8Array = new Uint8Array(files.length * bytesEach)): Promise<Uint8Array> {
     await Promise.all(
       files.map(async (file, i) => {
         out.set(await this.image(file, augments?.[i]), i * bytesEach);

@@ -22,3 +22,5 @@ export * from "./imported";
 export * from "./decompose";
 export * from "./rules";
 export * from "./rules-report";
+export * from "./inside";
+export * from "./inside-report";

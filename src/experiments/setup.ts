@@ -40,7 +40,7 @@ export interface ExperimentData {
 }
 
 /** A request for the whole split asks for limit null, so it shares the cache entry of every other full run. */
-function limitFor(split: Split, images: number): number | null {
+export function limitFor(split: Split, images: number): number | null {
   if (!Number.isInteger(images) || images < 1) {
     throw new Error(`the number of ${split} images must be a positive integer, got ${images}`);
   }
