@@ -15,6 +15,7 @@ export { createEngine, type EngineChoice } from "./models/engines";
 export { type ModelSpec } from "./models/spec";
 export { cifarResNetSpec } from "./models/families/cifar-resnet";
 export { getFeatures, featureMatrix, finalLayer, logitAccuracy, type FeatureSet, type GetFeaturesOptions } from "./features";
+export { getStageFeatures, stageMatrix, type StageFeatureSet } from "./features/stages";
 export * as method from "./method";
 export type { Progress, ProgressEvent } from "./progress";
 export * as experiments from "./experiments";
