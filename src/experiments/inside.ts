@@ -41,12 +41,15 @@ export interface StageData {
   backend: string;
 }
 
-/** Every stage's features for both splits (one extraction pass each, then cached), and the network's own head. */
-export async function loadStageData(setup: ExperimentSetup, onProgress?: Progress): Promise<StageData> {
+/**
+ * Every stage's features for both splits (one extraction pass each, then cached), and the network's own head.
+ * `stages`: which of a registry model's stages (default all), or the feature maps of an imported ONNX graph.
+ */
+export async function loadStageData(setup: ExperimentSetup, onProgress?: Progress, stages?: string[]): Promise<StageData> {
   const trainLimit = limitFor("train", setup.trainImages);
   const testLimit = limitFor("test", setup.testImages);
-  const train = await getStageFeatures({ model: setup.model, split: "train", norm: setup.norm, augmentSeed: setup.trainAugmentSeed, limit: trainLimit, onProgress });
-  const test = await getStageFeatures({ model: setup.model, split: "test", norm: setup.norm, augmentSeed: null, limit: testLimit, onProgress });
+  const train = await getStageFeatures({ model: setup.model, split: "train", norm: setup.norm, augmentSeed: setup.trainAugmentSeed, limit: trainLimit, onProgress, stages });
+  const test = await getStageFeatures({ model: setup.model, split: "test", norm: setup.norm, augmentSeed: null, limit: testLimit, onProgress, stages });
   const labelled = (set: StageFeatureSet, i: number): LabelledFeatures => ({ features: { data: set.stages[i].features, rows: set.count, cols: set.stages[i].width }, labels: set.labels });
   return {
     setup,

@@ -1,8 +1,10 @@
 /**
  * Pooled features of every stage of a network on a CIFAR-10 split (CIFAR ResNets: layer1-3; torchvision ResNets:
- * layer1-4), all from one forward pass per image and cached in one file beside the penultimate features. The
- * last stage is the penultimate features themselves, so a run also fills (or reuses) their cache.
+ * layer1-4; an imported ONNX graph: the feature maps a user names), all from one forward pass per image and cached
+ * in one file beside the penultimate features, whose cache the same pass fills (a registry model's last stage is
+ * those features themselves).
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { resolveCacheDir } from "../artifacts";
 import { CorruptFileError, readOrHeal, writeFileAtomic } from "../artifacts";
@@ -11,8 +13,10 @@ import { batchView, loadCifar10 } from "../data";
 import { IMAGE_HEIGHT } from "../data/image-set";
 import { recipeId } from "../data/preprocess";
 import type { FeatureMatrix } from "../method";
+import type { ForwardEngine } from "../models/engine";
 import { createEngine } from "../models/engines";
-import { modelKey, modelRecipe, registryModel } from "../models/load";
+import { openImportedEngine, withStageTensors } from "../models/import/onnx-model";
+import { type LoadedModel, modelKey, modelRecipe } from "../models/load";
 import { pickStages, withStageOutputs } from "../models/spec";
 import type { StateDict } from "../torch";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
@@ -31,7 +35,7 @@ export interface StageFeatures {
 export interface StageFeatureSet extends FeatureSetKey {
   count: number;
   labels: Uint8Array;
-  /** In the network's order; the last is the penultimate features. */
+  /** In the network's order (a registry model's last is its penultimate features), or as the graph's tensors were named. */
   stages: StageFeatures[];
   backend: string;
 }
@@ -43,9 +47,10 @@ export interface StageFeatureOptions extends GetFeaturesOptions {
 
 type Header = Omit<StageFeatureSet, "labels" | "stages"> & { widths: { name: string; width: number }[] };
 
-/** The stage cache of a feature key: the penultimate cache's name with `-stages`. */
-export function stageCachePath(cacheDir: string, key: FeatureSetKey): string {
-  return featureCachePath(cacheDir, key).replace(/\.bin$/, "-stages.bin");
+/** The stage cache of a feature key: the penultimate cache's name with `-stages`, and the tensors' names' hash when a user named them. */
+export function stageCachePath(cacheDir: string, key: FeatureSetKey, names?: readonly string[]): string {
+  const named = names === undefined ? "" : `-${createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 12)}`;
+  return featureCachePath(cacheDir, key).replace(/\.bin$/, `-stages${named}.bin`);
 }
 
 function readStageCache(file: string): StageFeatureSet | null {
@@ -73,16 +78,40 @@ async function writeStageCache(file: string, set: StageFeatureSet): Promise<void
   await writeFileAtomic(file, encodeTensorFile<Header>(tensors, { ...key, widths: stages.map(({ name, width }) => ({ name, width })) }));
 }
 
+/** What extraction runs: an engine whose forward also returns each stage, the stages' names, and their widths. */
+interface StagedEngine {
+  open: () => Promise<ForwardEngine>;
+  names: string[];
+  /** Known from the description, or null until a first run measures them (an imported graph). */
+  widths: number[] | null;
+}
+
+function stagedEngine(model: LoadedModel, opts: StageFeatureOptions): StagedEngine {
+  if (model.kind === "registry") {
+    const all = pickStages(model.spec);
+    return { open: () => createEngine(withStageOutputs(model.spec), model.stateDict, opts.engine), names: all.map((s) => s.name), widths: all.map((s) => s.channels) };
+  }
+  if (model.format !== "onnx") throw new Error(`${model.file}: stage features of an imported model read tensors of its graph, so they need an ONNX file (export the model with tf2onnx or torch.onnx.export)`);
+  if (opts.stages === undefined || opts.stages.length === 0) {
+    throw new Error(`${model.file} is a graph without named stages: name the feature maps to probe (stages: tensor names, decomp probe --stage NAME)`);
+  }
+  const staged = withStageTensors(model, opts.stages);
+  return { open: () => openImportedEngine(staged), names: [...opts.stages], widths: null };
+}
+
 /**
- * Every stage's pooled features of a registry model on a CIFAR-10 split: read from the cache, else one extraction
- * pass for all stages (which also writes the penultimate features' cache). Returns the stages asked for.
+ * Every stage's pooled features of a model on a CIFAR-10 split: read from the cache, else one extraction pass for
+ * all stages (which also writes the penultimate features' cache). A registry model's stages are its family's
+ * (all extracted, the ones asked for returned); an imported ONNX graph's are the feature maps named in `stages`.
  */
 export async function getStageFeatures(opts: StageFeatureOptions): Promise<StageFeatureSet> {
   validateFeatureOptions(opts);
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const recipe = modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT);
-  const model = registryModel(opts.pretrained ?? (await loadForCifar({ ...opts, cacheDir })), "stage features");
-  const wanted = pickStages(model.spec, opts.stages).map((s) => s.name);
+  const model = opts.pretrained ?? (await loadForCifar({ ...opts, cacheDir }));
+  if (model.kind === "registry") pickStages(model.spec, opts.stages);
+  const staged = stagedEngine(model, opts);
+  const wanted = opts.stages ?? staged.names;
   const key: FeatureSetKey = {
     model: modelKey(opts.model),
     split: opts.split,
@@ -92,25 +121,28 @@ export async function getStageFeatures(opts: StageFeatureOptions): Promise<Stage
     checkpointSha256: model.checkpointSha256,
     ...(recipe.kind === "native" ? {} : { recipe: recipeId(recipe) }),
   };
-  const file = stageCachePath(cacheDir, key);
+  const file = stageCachePath(cacheDir, key, model.kind === "registry" ? undefined : staged.names);
   let set = opts.refresh ? null : readStageCache(file);
   if (set === null) {
-    const all = pickStages(model.spec);
-    const images = await loadCifar10(opts.split, { onProgress: opts.onProgress, cacheDir });
-    const view = key.limit === null || key.limit >= images.count ? images : batchView(images, 0, key.limit);
-    const engine = await createEngine(withStageOutputs(model.spec), model.stateDict, opts.engine);
+    const engine = await staged.open();
     try {
+      const [h, w, c] = engine.spec.inputShape;
+      // A first run on one blank image measures an imported graph's stage widths and refuses a tensor without
+      // spatial axes, before any image is decoded.
+      const widths = staged.widths ?? (await engine.forward(new Float32Array(h * w * c), 1)).stages!.map((s) => s.length);
+      const images = await loadCifar10(opts.split, { onProgress: opts.onProgress, cacheDir });
+      const view = key.limit === null || key.limit >= images.count ? images : batchView(images, 0, key.limit);
       const out = await runExtraction(engine, view, {
         norm: key.norm,
         augmentSeed: key.augmentSeed,
         recipe,
         batchSize: opts.batchSize,
         onProgress: opts.onProgress,
-        stageWidths: all.map((s) => s.channels),
-        stage: `extract ${key.model}/${key.split} stages ${all.map((s) => s.name).join(", ")} (${key.norm}, ${engine.backend})`,
+        stageWidths: widths,
+        stage: `extract ${key.model}/${key.split} stages ${staged.names.join(", ")} (${key.norm}, ${engine.backend})`,
       });
       const labels = new Uint8Array(view.labels);
-      set = { ...key, count: view.count, labels, backend: engine.backend, stages: all.map((s, i) => ({ name: s.name, width: s.channels, features: out.stages![i] })) };
+      set = { ...key, count: view.count, labels, backend: engine.backend, stages: staged.names.map((name, i) => ({ name, width: widths[i], features: out.stages![i] })) };
       await writeStageCache(file, set);
       const penultimate = featureCachePath(cacheDir, key);
       if (readFeatureCache(penultimate) === null) {

@@ -6,7 +6,14 @@
 import { analyseStages, classTrees, headCells, insideConclusion, stageTable, type StageData, treeText, twoLevelLayers, type ExperimentData } from "../../src/experiments";
 import { mulberry32 } from "../../src/data/prng";
 import type { LabelledFeatures } from "../../src/experiments/setup";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
+import { exportOnnxModel } from "../../src/models/onnx-export";
+import { loadTorchCheckpoint } from "../../src/torch";
 import { runCli } from "../cli/run-cli";
+import { loadParityFixture } from "../models/parity-fixture";
 import { syntheticLayer, syntheticSplit } from "./synthetic";
 
 const CLASSES = 4;
@@ -103,5 +110,23 @@ describe("decomp probe on ResNet20", () => {
     expect(out.stages[1].probeAccuracy).toBeGreaterThan(80);
     expect(out.stages[0].probeAccuracy).toBeLessThan(out.stages[1].probeAccuracy - 20);
     expect(out.stages[1].cells[0].k).toBe(5);
+  });
+
+  it("probes a feature map named in a CIFAR-10 model's ONNX file, and asks for one when none is named", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-probe-onnx-"));
+    try {
+      const { stateDict } = await loadTorchCheckpoint(loadParityFixture().models.resnet20.checkpoint);
+      const file = path.join(dir, "my-cifar-net.onnx");
+      fs.writeFileSync(file, exportOnnxModel(cifarResNetSpec(20), stateDict, { inputLayout: "nchw" }));
+      const bare = await runCli("probe", "--model", file);
+      expect(bare.stderr).toContain("my-cifar-net.onnx is a graph without named stages: name its feature maps with --stage TENSOR (repeatable)");
+      const r = await runCli("probe", "--model", file, "--stage", "layer2.2:out", "--k", "3", "--train-images", "600", "--test-images", "300", "--noise-seeds", "1", "--json");
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.stages.map((s: { stage: string; channels: number }) => [s.stage, s.channels])).toEqual([["layer2.2:out", 32]]);
+      expect(out.stages[0].probeAccuracy).toBeGreaterThan(30);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { getFeatures } from "../../src/features";
 import { getStageFeatures, stageCachePath, stageMatrix } from "../../src/features/stages";
 import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
+import { exportOnnxModel } from "../../src/models/onnx-export";
 import { modelEntry } from "../../src/models/registry";
 import { pickStages, withStageOutputs } from "../../src/models/spec";
 import { createTfjsEngine } from "../../src/models/tfjs-engine";
@@ -100,6 +101,26 @@ describe("cached stage extraction on CIFAR-10 (real ResNet20)", () => {
     expect(cached.stages.map((s) => s.name)).toEqual(["layer2"]);
     expect(bytes(cached.stages[0].features).equals(bytes(set.stages[1].features))).toBe(true);
     expect(fs.existsSync(stageCachePath(cacheDir, set))).toBe(true);
+  });
+
+  it("reads the feature maps a user names in an imported ONNX graph: the same values as the registry's stages", async () => {
+    // ResNet20 written out as an ONNX file of its own (NCHW input, as torch.onnx.export writes one).
+    const { stateDict } = await loadTorchCheckpoint(loadParityFixture().models.resnet20.checkpoint);
+    const file = path.join(cacheDir, "resnet20-export.onnx");
+    fs.writeFileSync(file, exportOnnxModel(cifarResNetSpec(20), stateDict, { inputLayout: "nchw" }));
+    const opts = { split: "test" as const, norm: "cifar", limit: LIMIT, cacheDir };
+    const imported = await getStageFeatures({ ...opts, model: file, stages: ["layer1.2:out", "layer2.2:out"] });
+    const registry = await getStageFeatures({ ...opts, model: "resnet20", stages: ["layer1", "layer2"] });
+    expect(imported.stages.map((s) => [s.name, s.width])).toEqual([["layer1.2:out", 16], ["layer2.2:out", 32]]);
+    imported.stages.forEach((s, i) => {
+      const ref = registry.stages[i].features;
+      const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      // The same float32 graph; only the order of the pooling sums differs (ours in JavaScript, ONNX Runtime's).
+      expect(ref.reduce((m, r, j) => Math.max(m, Math.abs(s.features[j] - r)), 0)).toBeLessThan(1e-5 * scale);
+    });
+    await expect(getStageFeatures({ ...opts, model: file, stages: ["layer9:out"] })).rejects.toThrow(/resnet20-export\.onnx has no tensor 'layer9:out'; its activations \(\d+\) are .*layer1\.0:out/);
+    await expect(getStageFeatures({ ...opts, model: file, stages: ["features"] })).rejects.toThrow("tensor 'features' has shape [1, 64]: it has no spatial axes to pool; name a feature map (batch x channels x height x width)");
+    await expect(getStageFeatures({ ...opts, model: file })).rejects.toThrow(/is a graph without named stages: name the feature maps to probe/);
   });
 
   it("refuses an unknown stage before extracting", async () => {

@@ -31,8 +31,8 @@ export interface ImportedOnnxModel {
   input: { name: string; layout: "nchw" | "nhwc"; batch: number | null };
   /** The constant holding the final layer's weight in the file, and its orientation (for export). */
   weightTensor: { name: string; classesFirst: boolean };
-  /** Graph outputs the engine reads. */
-  outputs: { features: string; logits: string; map: string | null };
+  /** Graph outputs the engine reads; `stages`: feature maps a user named (withStageTensors), pooled per channel. */
+  outputs: { features: string; logits: string; map: string | null; stages?: string[] };
   /** The last spatial map's layout, when the features are its global average. */
   map: PooledMap | null;
   /** Things a user should know (features that can be negative); the run goes on. */
@@ -92,6 +92,47 @@ function readOnnx(abs: string, options: ImportOptions): ImportedOnnxModel {
   };
 }
 
+/** Ops whose output is an activation a user may want to probe (offered when a named tensor is not in the graph). */
+const ACTIVATIONS = new Set(["Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Mul", "Add", "Concat", "MaxPool", "AveragePool"]);
+
+/**
+ * The model with the feature maps called `names` as extra outputs, so one run also gives each one's channel means
+ * (ForwardResult.stages, in this order). A name the graph does not produce is refused, offering its activations.
+ */
+export function withStageTensors(model: ImportedOnnxModel, names: readonly string[]): ImportedOnnxModel {
+  if (names.length === 0) throw new Error(`name at least one tensor of ${model.file} to probe`);
+  const index = indexGraph(model.proto.graph!);
+  for (const name of names) {
+    if (index.producer.has(name)) continue;
+    const offered = (model.proto.graph!.node ?? []).filter((n) => ACTIVATIONS.has(n.opType ?? "")).flatMap((n) => n.output ?? []);
+    const shown = offered.length > 40 ? [...offered.slice(0, 20), "...", ...offered.slice(-20)] : offered;
+    throw new Error(`${model.file} has no tensor '${name}'; its activations (${offered.length}) are ${shown.join(", ")}`);
+  }
+  const outputs = { ...model.outputs, stages: [...names] };
+  const all = [outputs.features, outputs.logits, ...(outputs.map === null ? [] : [outputs.map]), ...names];
+  return { ...model, outputs, bytes: withOutputs(model.proto, all) };
+}
+
+/** Channel means of an activation batch: [n, c, h, w] (or [n, h, w, c] in an NHWC graph) to n x c. */
+function poolChannels(t: ort.Tensor, layout: "nchw" | "nhwc", n: number, what: string): Float32Array {
+  const dims = t.dims.map(Number);
+  if (dims.length !== 4) throw new Error(`tensor '${what}' has shape [${dims.join(", ")}]: it has no spatial axes to pool; name a feature map (batch x channels x height x width)`);
+  const [, a, b, d] = dims;
+  const [c, plane] = layout === "nchw" ? [a, b * d] : [d, a * b];
+  const data = t.data as Float32Array;
+  const out = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < plane; p++) {
+      for (let ch = 0; ch < c; ch++) {
+        const at = layout === "nchw" ? (i * c + ch) * plane + p : (i * plane + p) * c + ch;
+        out[i * c + ch] += data[at];
+      }
+    }
+  }
+  for (let q = 0; q < out.length; q++) out[q] /= plane;
+  return out;
+}
+
 /** The square input side: the graph's fixed H = W, which a given preprocessing must match, or the preprocessing's. */
 function fixedSide(input: { height: number | null; width: number | null }, wanted: number | undefined, where: string): number {
   const { height, width } = input;
@@ -132,6 +173,7 @@ class ImportedOnnxEngine implements ImportedEngine {
     const { featureWidth: m, classes } = this.spec;
     const features = new Float32Array(count * m);
     const logits = new Float32Array(count * classes);
+    const stageParts: Float32Array[][] = [];
     // A graph exported with a fixed batch runs in slices of that size, the last one padded with zeros.
     const step = this.model.input.batch ?? count;
     for (let start = 0; start < count; start += step) {
@@ -141,8 +183,15 @@ class ImportedOnnxEngine implements ImportedEngine {
       const out = await this.run(slice, step);
       features.set(out.features.subarray(0, n * m), start * m);
       logits.set(out.logits.subarray(0, n * classes), start * classes);
+      out.stages?.forEach((s, i) => (stageParts[i] ??= []).push(s.subarray(0, (n * s.length) / step)));
     }
-    return { features, logits };
+    if (this.model.outputs.stages === undefined) return { features, logits };
+    const stages = stageParts.map((parts) => {
+      const all = new Float32Array(parts.reduce((t, p) => t + p.length, 0));
+      parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+      return all;
+    });
+    return { features, logits, stages };
   }
 
   /** The last feature map of `count` NHWC images (the pool's input), NHWC; null when the features are not a pooled map. */
@@ -189,16 +238,17 @@ class ImportedOnnxEngine implements ImportedEngine {
 
   /** One session run on `count` NHWC images: features and logits, checked against the widths the head gave. */
   private async run(nhwc: Float32Array, count: number): Promise<ForwardResult> {
-    const { features, logits } = this.model.outputs;
-    const out = await this.runFor(nhwc, count, [features, logits]);
+    const { features, logits, stages } = this.model.outputs;
+    const out = await this.runFor(nhwc, count, [features, logits, ...(stages ?? [])]);
     const f = new Float32Array(out[features].data as Float32Array);
     const l = new Float32Array(out[logits].data as Float32Array);
-    out[features].dispose();
-    out[logits].dispose();
+    // Activations keep the layout the head pools in (an NHWC head pools NHWC maps); NCHW, ONNX's own, otherwise.
+    const pooled = stages?.map((name) => poolChannels(out[name], this.model.map?.layout ?? "nchw", count, name));
+    for (const name of new Set([features, logits, ...(stages ?? [])])) out[name].dispose();
     if (f.length !== count * this.spec.featureWidth || l.length !== count * this.spec.classes) {
       throw new Error(`${this.model.file}: a run gave ${f.length / count} features and ${l.length / count} logits per image, the final layer says ${this.spec.featureWidth} and ${this.spec.classes}`);
     }
-    return { features: f, logits: l };
+    return { features: f, logits: l, ...(pooled === undefined ? {} : { stages: pooled }) };
   }
 
   dispose(): void {
