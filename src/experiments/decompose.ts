@@ -97,6 +97,11 @@ export interface DecomposeOptions extends SourceOptions {
   rankDepth?: number;
   /** CIFAR-10: the seed of the crop + flip the training images get (null: plain images, the default). */
   augmentSeed?: number | null;
+  /**
+   * Trees: keep the features of the first N training images of each class (instead of every image's ranks), so
+   * the selection rules other than Algorithm 1 and the refits can read them; Algorithm 1 then runs on the same sample.
+   */
+  trainPerClass?: number | null;
 }
 
 export interface Decomposition {
@@ -119,7 +124,7 @@ export interface Decomposition {
   macs: { full: number; decomposed: number };
   /** The training images' top feature indices (rank depth deep) and labels: what Algorithm 1 and a k1/k2 grid read. */
   training: { ranking: FeatureRanking; labels: Int32Array };
-  /** CIFAR-10: the training features themselves (what other selection rules and refits read); null for trees, whose passes keep ranks only. */
+  /** The training features themselves (what other selection rules and refits read): CIFAR-10's, a tree's with trainPerClass; else null (ranks only). */
   trainingFeatures: FeatureMatrix | null;
   /** Evaluation features and labels with the final layer: what Table 8's ablation reads. */
   test: LabelledFeatures;
@@ -145,6 +150,7 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
   let trainingFeatures: FeatureMatrix | null = null;
   let pretrained: LoadedModel;
   if (opts.data.kind === "cifar10") {
+    if (opts.trainPerClass != null) throw new Error("a per-class training sample is for image trees (ImageNet, folders); CIFAR-10's training features are kept whole");
     const width = (await cifarSpec(opts)).featureWidth;
     validateK("k1", k1, width);
     validateK("k2", k2, width);
@@ -156,7 +162,8 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
     trainBackend = set.backend;
   } else {
     if (opts.augmentSeed != null) throw new Error("augmentation is for CIFAR-10; a tree's training images are used as the preprocessing gives them");
-    const trainOptions: ImageNetPassOptions = { ...passOptions(opts), split: "train", rankDepth };
+    const keep = opts.trainPerClass != null;
+    const trainOptions: ImageNetPassOptions = { ...passOptions(opts), split: "train", rankDepth, ...(keep ? { keepFeatures: true, perClass: opts.trainPerClass } : {}) };
     const prepared = await preparePass(trainOptions);
     validateK("k1", k1, prepared.pretrained.spec.featureWidth);
     validateK("k2", k2, prepared.pretrained.spec.featureWidth);
@@ -168,7 +175,10 @@ export async function decompose(opts: DecomposeOptions): Promise<Decomposition> 
     }
     const train = await runImageNetPass(trainOptions, prepared);
     const t = train.result;
-    training = { ranking: { order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels: Int32Array.from(t.labels) };
+    if (keep) {
+      trainingFeatures = { data: t.features!, rows: t.count, cols: t.width };
+      training = { ranking: rankFeatures(trainingFeatures, rankDepth), labels: Int32Array.from(t.labels) };
+    } else training = { ranking: { order: t.ranks!, rows: t.count, cols: t.width, depth: rankDepth }, labels: Int32Array.from(t.labels) };
     trainCache = train.file;
     trainBackend = train.backend;
     pretrained = prepared.pretrained;

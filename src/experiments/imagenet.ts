@@ -77,6 +77,8 @@ export interface DecomposeImageNetOptions {
   k2: number;
   /** Feature indices kept per training image (at least k1; default max(k1, DEFAULT_RANK_DEPTH)). */
   rankDepth?: number;
+  /** Keep the features of the first N training images of each class (see DecomposeOptions). */
+  trainPerClass?: number | null;
   limit?: number | null;
   batchSize?: number;
   tree?: ImageNetTree;

@@ -34,6 +34,13 @@ export interface ImageNetPassOptions {
   norm?: string;
   /** Training passes: ranks kept per image (default DEFAULT_RANK_DEPTH). Validation passes keep features. */
   rankDepth?: number;
+  /**
+   * A training pass that keeps every image's features and logits, as validation passes do, for the selection
+   * rules and refits that read them; with perClass, of a class-balanced sample small enough to hold.
+   */
+  keepFeatures?: boolean;
+  /** Only the first N images of each class (in the split's order), applied before limit. */
+  perClass?: number | null;
   /** Only the first N images of the split (a quick look; its own cache entry). */
   limit?: number | null;
   batchSize?: number;
@@ -85,8 +92,9 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
   const tree = opts.tree ?? (folder ? scanImageFolder(opts.root, opts.folder) : scanImageNet(opts.root));
   const all = tree.splits[opts.split];
   if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
-  const n = opts.limit == null ? all.files.length : Math.min(opts.limit, all.files.length);
-  const list: ImageList = { files: all.files.slice(0, n), labels: all.labels.subarray(0, n), labelSource: all.labelSource };
+  const sample = opts.perClass == null ? all : firstPerClass(all, opts.perClass);
+  const n = opts.limit == null ? sample.files.length : Math.min(opts.limit, sample.files.length);
+  const list: ImageList = { files: sample.files.slice(0, n), labels: sample.labels.subarray(0, n), labelSource: all.labelSource };
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const pretrained = opts.pretrained ?? (await loadAnyModel(opts.model, { weights: opts.weights, inputSize: recipeOutputSide(recipe, 224, 224), onProgress: opts.onProgress, cacheDir }));
   if (pretrained.spec.classes !== tree.classes.length) {
@@ -97,7 +105,7 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
   }
   // A tree of one's own may hold anything: every file's header is read before the first image is decoded.
   if (folder) await probeImages(list.files, opts.onProgress, `check ${opts.split} images`);
-  const rankDepth = opts.split === "train" ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
+  const rankDepth = opts.split === "train" && opts.keepFeatures !== true ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
   if (rankDepth !== null && (!Number.isInteger(rankDepth) || rankDepth < 1 || rankDepth > pretrained.spec.featureWidth)) {
     throw new Error(`rank depth must be 1..${pretrained.spec.featureWidth} (the feature width), got ${rankDepth}`);
   }
@@ -106,6 +114,19 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
     rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length,
   };
   return { key, list, classes: tree.classes, tree, recipe, pretrained, cacheDir };
+}
+
+/** The first `perClass` images of each class, in the list's order. */
+export function firstPerClass(list: ImageList, perClass: number): ImageList {
+  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+  const seen = new Map<number, number>();
+  const keep: number[] = [];
+  list.labels.forEach((y, i) => {
+    const count = seen.get(y) ?? 0;
+    if (count < perClass) keep.push(i);
+    seen.set(y, count + 1);
+  });
+  return { files: keep.map((i) => list.files[i]), labels: Uint16Array.from(keep, (i) => list.labels[i]), labelSource: list.labelSource };
 }
 
 /** Where a pass (or one shard of it) is cached; every part of the key is in the name. */

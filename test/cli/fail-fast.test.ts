@@ -135,8 +135,9 @@ describe("the CLI refuses bad input before any work", () => {
     ["an unknown CSG model", () => ["csg", "--model", "resnet19"], /unknown model 'resnet19'/],
     ["an unknown selection rule", () => ["select", "--rule", "lasso"], /unknown selection rule 'lasso'; known rules: algorithm1, random/],
     ["the csg rule without gates", () => ["select", "--rule", "csg"], /--rule csg needs --gates FILE/],
-    ["a feature rule on an ImageNet tree", () => ["select", "--rule", "weight", "--data", `imagenet:${scratch}`], /--rule weight reads every training image's features, which ImageNet and image-folder passes do not keep/],
-    ["a refit on an image folder", () => ["select", "--refit", "--data", `folder:${scratch}`], /--refit fits on every training image's features/],
+    ["a feature rule on an ImageNet tree", () => ["select", "--rule", "weight", "--data", `imagenet:${scratch}`], /--rule weight reads the training images' features, which an ImageNet or image-folder pass keeps only as top ranks; add --per-class N/],
+    ["a refit on an image folder", () => ["select", "--refit", "--data", `folder:${scratch}`], /--refit fits on the training images' features, .* add --per-class N/],
+    ["a per-class sample of CIFAR-10", () => ["select", "--per-class", "5"], /--per-class is for ImageNet and image folders/],
   ];
 
   it.each(cases)("%s", async (_, argv, message) => {

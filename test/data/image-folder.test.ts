@@ -58,6 +58,21 @@ print(json.dumps({f: [Image.open(f).mode, hashlib.sha256(Image.open(f).convert("
     expect([out.fullAccuracy, out.decomposedAccuracy]).toEqual([oracle.fullAccuracy, oracle.decomposedAccuracy].map((a) => Math.round(a * 1e6) / 1e4));
   }, 300_000);
 
+  it("keeps a per-class sample's features for every selection rule and refit: the whole sample gives PyTorch's S_y again", async () => {
+    const all = await runCli("select", "--model", model, "--data", `folder:${tree}`, "--k1", String(oracle.k1), "--k2", String(oracle.k2), "--per-class", "1000", "--json");
+    expect({ code: all.code, stderr: all.code === 0 ? "" : all.stderr }).toEqual({ code: 0, stderr: "" });
+    const whole = JSON.parse(all.stdout);
+    expect(whole.trainImages).toBe(oracle.trainImages);
+    expect(Object.values(whole.indices as Record<string, number[]>).map((s) => [...s].sort((a, b) => a - b))).toEqual(oracle.sets);
+    const r = await runCli("select", "--model", model, "--data", `folder:${tree}`, "--k2", "3", "--rule", "weight", "--per-class", "2", "--refit", "--json");
+    expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    const out = JSON.parse(r.stdout);
+    expect([out.rule, out.trainImages, out.testImages]).toEqual(["weight", 2 * oracle.classes.length, oracle.valImages]);
+    expect(Object.values(out.indices as Record<string, number[]>).every((s) => new Set(s).size === 3)).toBe(true);
+    expect(out.refitAccuracy).toEqual(expect.any(Number));
+    expect(r.stderr).toContain("(the first 2 per class) training images");
+  }, 300_000);
+
   it("takes the preprocessing from options or a sidecar beside the model, and refuses a size the graph does not take", async () => {
     const sidecar = `${model}.preprocess.json`;
     fs.writeFileSync(sidecar, JSON.stringify({ squash: 64, interpolation: "bicubic", mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }));

@@ -19,7 +19,8 @@ export const selectCommand: Command = {
     k2: { type: "string", default: "5", valueName: "K", description: "influential features kept per class" },
     augment: { type: "string", valueName: "SEED", description: "CIFAR-10: extract training features from crop+flip augmented images with this seed (plain images if absent)" },
     "rank-depth": { type: "string", valueName: "R", description: "ImageNet and image folders: feature indices kept per training image (default max(k1, 50))" },
-    rule: { type: "string", default: "algorithm1", valueName: "NAME", description: `how the k2 features per class are chosen: ${SELECTION_RULES.join(" | ")} (notebook 08 compares them; rules other than algorithm1 read the training features, so CIFAR-10 only)` },
+    rule: { type: "string", default: "algorithm1", valueName: "NAME", description: `how the k2 features per class are chosen: ${SELECTION_RULES.join(" | ")} (notebook 08 compares them; rules other than algorithm1 read the training features: on ImageNet and image folders give --per-class)` },
+    "per-class": { type: "string", valueName: "N", description: "ImageNet and image folders: keep the features of the first N training images of each class (every rule and --refit read them; Algorithm 1 runs on the same sample)" },
     seed: { type: "string", valueName: "N", description: "the random rule's draw, the greedy rule's held-out split (default 0)" },
     gates: { type: "string", valueName: "FILE", description: "the csg rule: a model saved by decomp csg --out (DIR/model.dctn), whose gate matrix ranks the features" },
     refit: { type: "boolean", description: "also report A_d with the sets' weights and biases refitted by logistic regression on the training features" },
@@ -35,12 +36,15 @@ export const selectCommand: Command = {
     const out = typeof values.out === "string" ? values.out : undefined;
     if (out !== undefined) checkWritable(out);
     const rule = checkRule(String(values.rule));
-    if (rule !== "algorithm1" && choice.data.kind !== "cifar10") throw new Error(`--rule ${rule} reads every training image's features, which ImageNet and image-folder passes do not keep (only their top ranks); use it on CIFAR-10, or --rule algorithm1`);
-    if (values.refit === true && choice.data.kind !== "cifar10") throw new Error("--refit fits on every training image's features, which ImageNet and image-folder passes do not keep; use it on CIFAR-10");
+    const perClass = intOption(values, "per-class", 1) ?? null;
+    if (perClass !== null && choice.data.kind === "cifar10") throw new Error("--per-class is for ImageNet and image folders; CIFAR-10's training features are kept whole");
+    const tree = choice.data.kind !== "cifar10" && perClass === null;
+    if (rule !== "algorithm1" && tree) throw new Error(`--rule ${rule} reads the training images' features, which an ImageNet or image-folder pass keeps only as top ranks; add --per-class N to keep the features of N training images per class, or use --rule algorithm1`);
+    if (values.refit === true && tree) throw new Error("--refit fits on the training images' features, which an ImageNet or image-folder pass keeps only as top ranks; add --per-class N to keep the features of N training images per class");
     if (rule === "csg" && typeof values.gates !== "string") throw new Error("--rule csg needs --gates FILE: a model saved by decomp csg --out DIR (DIR/model.dctn)");
     const gates = rule === "csg" ? loadCsg(String(values.gates)).gates.data : undefined;
     // k, the model and the source's layout are checked before any checkpoint is read or long extraction starts.
-    const algorithm1 = await decompose({ ...choice, k1, k2, rankDepth: intOption(values, "rank-depth", 1), augmentSeed, onProgress });
+    const algorithm1 = await decompose({ ...choice, k1, k2, rankDepth: intOption(values, "rank-depth", 1), augmentSeed, trainPerClass: perClass, onProgress });
     // Another rule chooses from the same training features and is scored on the same test features.
     const d = rule === "algorithm1" ? algorithm1 : (() => {
       const sets = selectByRule(rule, { features: algorithm1.trainingFeatures!, labels: algorithm1.training.labels, layer: algorithm1.layer }, { k: k2, k1, seed: intOption(values, "seed", 0) ?? 0, gates });
@@ -54,7 +58,7 @@ export const selectCommand: Command = {
       fs.writeFileSync(out, indexMapToJson(d.sets, { classes: d.layer.classes, features: d.featureWidth }));
       ctx.log(`index map written to ${out}`);
     }
-    const trainImages = augmentSeed === null ? "plain" : `augmented (seed ${augmentSeed})`;
+    const trainImages = perClass !== null ? `(the first ${perClass} per class)` : augmentSeed === null ? "plain" : `augmented (seed ${augmentSeed})`;
     ctx.log(
       `${modelName(d.pretrained)}${choice.weights === undefined ? "" : ` (weights ${choice.weights})`} on ${choice.data.kind === "cifar10" ? "CIFAR-10" : choice.data.root}, rule ${rule}, k1=${k1}, k2=${k2}, ` +
         `${d.trainImages} ${trainImages} training images, ${d.recipe}, ${choice.norm} normalisation (${d.backend.val ?? "cached"}): ` +
