@@ -19,14 +19,16 @@ const refitText = (c: RuleCell) => (c.refit === null ? null : c.refitInterval ==
 
 /**
  * One row per rule and k: A_d kept and refitted (%; random: mean [95 % interval] over its seeds), the overlap with
- * Algorithm 1's sets, the selection time, and the paper's A_d beside Algorithm 1 where it prints one (ResNet20).
+ * Algorithm 1's sets, the selection time, and the paper's A_d beside Algorithm 1 where it prints one (ResNet20, or
+ * the values given, e.g. Table 2's ResNet50 at k = 50).
  */
-export function rulesTable(cells: readonly RuleCell[], ks: readonly number[], paperApplies: boolean): TableSource {
+export function rulesTable(cells: readonly RuleCell[], ks: readonly number[], paperApplies: boolean, paperAlgorithm1?: Readonly<Record<number, { value: number; source: string }>>): TableSource {
+  const paperAt = (k: number) => paperAlgorithm1?.[k] ?? (paperApplies && PAPER_ALGORITHM1[k] !== undefined ? PAPER[PAPER_ALGORITHM1[k]] : undefined);
   const rows = ks.flatMap((k) =>
     cells.filter((c) => c.k === k).map((c) => {
-      const paper = paperApplies && c.rule === "algorithm1" ? PAPER_ALGORITHM1[k] : undefined;
+      const paper = c.rule === "algorithm1" ? paperAt(k) : undefined;
       if (c.note !== null) return [c.rule, k, null, null, null, Math.round(c.selectMs), null, "", c.note];
-      return [c.rule, k, keepText(c), refitText(c), `${(100 * c.overlap).toFixed(0)} %`, Math.round(c.selectMs), paper ? PAPER[paper].value : null, paper ? PAPER[paper].source : "", ""];
+      return [c.rule, k, keepText(c), refitText(c), `${(100 * c.overlap).toFixed(0)} %`, Math.round(c.selectMs), paper?.value ?? null, paper?.source ?? "", ""];
     }),
   );
   return plainTable(["rule", "k per class", "A_d kept (%)", "A_d refitted (%)", "overlap with Algorithm 1's sets", "select (ms)", PAPER_COLUMN, "paper source", "note"], rows);

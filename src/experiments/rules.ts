@@ -7,6 +7,7 @@
 import { accuracy, evaluateDecomposed, type IndexSets, type LinearLayer, type MeanInterval, meanInterval, predictDecomposed, refitSets, type SelectionRule, SELECTION_RULES, selectByRule, setsFromPath, sparsePath } from "../method";
 import type { Progress } from "../progress";
 import { runNoiseAblation } from "./noise-ablation";
+import { IMAGENET_K, type ImageNetDecomposition, type ImageNetSource, tryDecomposeImageNet } from "./imagenet";
 import type { LabelledFeatures } from "./setup";
 
 export interface RuleCell {
@@ -112,4 +113,40 @@ export function noiseByRule(cells: readonly RuleCell[], k: number, test: Labelle
     const result = runNoiseAblation(test, layer, c.sets, seeds);
     return { rule: c.rule, influential: result.noise.influential.accuracy, others: result.noise.others.accuracy };
   });
+}
+
+/**
+ * The rules on ImageNet's features are a 1000-class, 2,048-wide problem: greedy forward selection (a decomposed
+ * accuracy per candidate feature, class and step) and the elastic-net path would take hours each on a CPU, and
+ * CSG gates exist for the CIFAR ResNets only, so the ImageNet comparison runs every other rule.
+ */
+export const IMAGENET_RULES: readonly SelectionRule[] = SELECTION_RULES.filter((r) => r !== "greedy" && r !== "sparse-refit" && r !== "csg");
+
+export interface ImageNetRuleOptions {
+  model?: string;
+  /** k1 = k2 = k (the paper's ImageNet setting: 50). */
+  k?: number;
+  /** Training images per class whose features the rules read (the first ones of each class). */
+  perClass: number;
+  rules?: readonly SelectionRule[];
+  randomSeeds: readonly number[];
+  refit?: boolean;
+  cacheDir?: string;
+  onProgress?: Progress;
+}
+
+/**
+ * Notebook 03's ImageNet setting (the paper's squash, k = 50) with every affordable rule at the same budget, on a
+ * class-balanced sample of training features; or why it cannot run (no tree, no weights).
+ */
+export async function tryCompareRulesImageNet(
+  source: ImageNetSource,
+  opts: ImageNetRuleOptions,
+): Promise<{ cells: RuleCell[]; decomposition: ImageNetDecomposition; reason: null } | { cells: null; decomposition: null; reason: string }> {
+  const k = opts.k ?? IMAGENET_K;
+  const got = await tryDecomposeImageNet(source, opts.model ?? "resnet50", { k1: k, k2: k, trainPerClass: opts.perClass, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+  const d = got.decomposition;
+  if (d === null) return { cells: null, decomposition: null, reason: got.reason ?? "no ImageNet tree" };
+  const cells = compareRules({ features: d.trainingFeatures!, labels: d.training.labels }, d.test, d.layer, { rules: opts.rules ?? IMAGENET_RULES, ks: [k], randomSeeds: opts.randomSeeds, refit: opts.refit, onProgress: opts.onProgress });
+  return { cells, decomposition: d, reason: null };
 }

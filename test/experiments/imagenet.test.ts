@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decomposeImageNet, imagenetFamilyTable, overlayFigure, OVERLAY_COLUMNS, tryVisualizeImageNet, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
+import { decomposeImageNet, IMAGENET_RULES, tryCompareRulesImageNet, imagenetFamilyTable, overlayFigure, OVERLAY_COLUMNS, tryVisualizeImageNet, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
 import { decodeImage } from "../../src/data/decode";
 import { preprocessImage } from "../../src/data/preprocess";
 import { augmentationFor, padCropFlip } from "../../src/data/transforms";
@@ -100,6 +100,27 @@ describe("runImageNetFamilies on a synthetic tree", () => {
       [{ family: "EfficientNet (torchvision)", source: "Table 6", model: "efficientnet_b0", layers: 82, r_A: 0.852122 }],
     ]);
     expect((rAgainstLayersChart([r18, b0], [], 5, "Fig. 4", false) as unknown as Layered).layer).toHaveLength(1);
+  }, 180_000);
+});
+
+describe("the selection rules on an ImageNet tree (notebook 08's ImageNet part)", () => {
+  it("compares the rules on a per-class sample of training features, Algorithm 1's cell being the decomposition's own", async () => {
+    const source = imagenetSource({ DECOMP_IMAGENET: tree, DECOMP_IMAGENET_WEIGHTS: weightsDir });
+    const cacheDir = path.join(scratch, "cache");
+    const got = await tryCompareRulesImageNet(source, { model: "resnet18", k: 5, perClass: 3, rules: ["algorithm1", "random", "weight", "contribution", "shared"], randomSeeds: [0, 1], refit: true, cacheDir });
+    if (got.cells === null) throw new Error(got.reason);
+    const d = got.decomposition;
+    // Three classes of 4, 5 and 6 training images: the first 3 of each.
+    expect([d.trainImages, d.trainingFeatures!.rows, d.trainingFeatures!.cols]).toEqual([9, 9, 512]);
+    expect(Array.from(d.training.labels)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    expect(got.cells.map((c) => [c.rule, c.k])).toEqual([["algorithm1", 5], ["random", 5], ["weight", 5], ["contribution", 5], ["shared", 5]]);
+    const alg = got.cells[0];
+    expect(alg.keep).toBe(d.decomposedAccuracy);
+    expect(alg.sets.map((s) => [...s].sort((a, b) => a - b))).toEqual(d.sets.map((s) => [...s].sort((a, b) => a - b)));
+    expect(got.cells.every((c) => c.refit !== null && c.sets.every((s) => s.length === 5))).toBe(true);
+    expect(IMAGENET_RULES).not.toContain("greedy");
+    const missing = await tryCompareRulesImageNet(imagenetSource({}), { perClass: 3, randomSeeds: [0] });
+    expect(missing.reason).toMatch(/^DECOMP_IMAGENET is not set/);
   }, 180_000);
 });
 
