@@ -86,21 +86,26 @@ function checkCifarClasses(p: LoadedModel): void {
   );
 }
 
+/** What identifies a set of features in the cache: model, weights, split and every preprocessing choice. */
+export function featureKey(opts: GetFeaturesOptions, recipe: Recipe, checkpointSha256: string): FeatureSetKey {
+  return {
+    model: modelKey(opts.model),
+    split: opts.split,
+    norm: opts.norm ?? "checkpoint",
+    augmentSeed: opts.augmentSeed ?? null,
+    limit: opts.limit ?? null,
+    checkpointSha256,
+    ...(recipe.kind === "native" ? {} : { recipe: recipeId(recipe) }),
+  };
+}
+
 export async function getFeatures(opts: GetFeaturesOptions): Promise<FeatureSet> {
   validateFeatureOptions(opts);
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const recipe = modelRecipe(opts.model, opts.preprocessing ?? "torchvision", IMAGE_HEIGHT);
   const pretrained = opts.pretrained ?? (await loadForCifar({ ...opts, cacheDir }));
   checkCifarClasses(pretrained);
-  const key: FeatureSetKey = {
-    model: modelKey(opts.model),
-    split: opts.split,
-    norm: opts.norm ?? "checkpoint",
-    augmentSeed: opts.augmentSeed ?? null,
-    limit: opts.limit ?? null,
-    checkpointSha256: pretrained.checkpointSha256,
-    ...(recipe.kind === "native" ? {} : { recipe: recipeId(recipe) }),
-  };
+  const key = featureKey(opts, recipe, pretrained.checkpointSha256);
   const file = featureCachePath(cacheDir, key);
   const cached = opts.refresh ? null : readFeatureCache(file);
   if (cached) return cached;

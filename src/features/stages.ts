@@ -6,22 +6,20 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { resolveCacheDir } from "../artifacts";
-import { CorruptFileError, readOrHeal, writeFileAtomic } from "../artifacts";
+import { CorruptFileError, readOrHeal, resolveCacheDir, writeFileAtomic } from "../artifacts";
 import { decodeTensorFile, encodeTensorFile } from "../artifacts/tensor-file";
 import { batchView, loadCifar10 } from "../data";
 import { IMAGE_HEIGHT } from "../data/image-set";
-import { recipeId } from "../data/preprocess";
 import type { FeatureMatrix } from "../method";
 import type { ForwardEngine } from "../models/engine";
 import { createEngine } from "../models/engines";
 import { openImportedEngine, withStageTensors } from "../models/import/onnx-model";
-import { type LoadedModel, modelKey, modelRecipe } from "../models/load";
+import { type LoadedModel, modelRecipe } from "../models/load";
 import { pickStages, withStageOutputs } from "../models/spec";
 import type { StateDict } from "../torch";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
-import { type GetFeaturesOptions, loadForCifar, validateFeatureOptions } from "./index";
+import { featureKey, type GetFeaturesOptions, loadForCifar, validateFeatureOptions } from "./index";
 import { runExtraction } from "./extract";
 
 export interface StageFeatures {
@@ -112,15 +110,7 @@ export async function getStageFeatures(opts: StageFeatureOptions): Promise<Stage
   if (model.kind === "registry") pickStages(model.spec, opts.stages);
   const staged = stagedEngine(model, opts);
   const wanted = opts.stages ?? staged.names;
-  const key: FeatureSetKey = {
-    model: modelKey(opts.model),
-    split: opts.split,
-    norm: opts.norm ?? "checkpoint",
-    augmentSeed: opts.augmentSeed ?? null,
-    limit: opts.limit ?? null,
-    checkpointSha256: model.checkpointSha256,
-    ...(recipe.kind === "native" ? {} : { recipe: recipeId(recipe) }),
-  };
+  const key = featureKey(opts, recipe, model.checkpointSha256);
   const file = stageCachePath(cacheDir, key, model.kind === "registry" ? undefined : staged.names);
   let set = opts.refresh ? null : readStageCache(file);
   if (set === null) {
