@@ -5,7 +5,12 @@
  * imply, with a two-level decomposed layer built from it.
  */
 import { CIFAR10_CLASSES } from "../data";
+import type { Recipe } from "../data/preprocess";
+import type { FileExtraction } from "../features/imagenet";
+import { passFinalLayer, preparePass, runImageNetPass } from "../features/imagenet-pass";
 import { getStageFeatures, type StageFeatureSet } from "../features/stages";
+import type { EngineChoice } from "../models/engines";
+import { pickStages } from "../models/spec";
 import {
   accuracy,
   adjustedRandIndex,
@@ -30,14 +35,18 @@ import {
 } from "../method";
 import type { Progress } from "../progress";
 import { silentProgress } from "../progress";
+import type { DataSource } from "./decompose";
 import { runNoiseAblation } from "./noise-ablation";
 import { type ExperimentData, type ExperimentSetup, type LabelledFeatures, limitFor, loadExperimentData } from "./setup";
+
+/** The network's own final layer with the penultimate features of both splits. */
+export type NetworkHead = Pick<ExperimentData, "train" | "test" | "layer">;
 
 export interface StageData {
   setup: ExperimentSetup;
   stages: { name: string; width: number; train: LabelledFeatures; test: LabelledFeatures }[];
   /** The network's own head and penultimate features (the last stage's), from the same caches. */
-  network: ExperimentData;
+  network: NetworkHead;
   backend: string;
 }
 
@@ -57,6 +66,53 @@ export async function loadStageData(setup: ExperimentSetup, onProgress?: Progres
     // The stage pass wrote the penultimate caches too, so this reads them.
     network: await loadExperimentData(setup, onProgress),
     backend: train.backend,
+  };
+}
+
+export interface TreeStageOptions {
+  /** A registry name (a torchvision ResNet's stages are layer1-layer4) or an ONNX file (then name its feature maps in `stages`). */
+  model: string;
+  weights?: string;
+  data: Exclude<DataSource, { kind: "cifar10" }>;
+  /** Training images per class whose stage features the probes read (the first of each class). */
+  perClass: number;
+  stages?: string[];
+  preprocessing?: string | Recipe;
+  norm?: string;
+  engine?: EngineChoice;
+  cacheDir?: string;
+  onProgress?: Progress;
+}
+
+/**
+ * Stage features on an ImageNet tree or an image folder: the training pass keeps a per-class sample's stage and
+ * penultimate features, the validation pass every image's, each cached; with the network's own head.
+ */
+export async function loadTreeStageData(opts: TreeStageOptions): Promise<StageData> {
+  const { data } = opts;
+  const base = {
+    model: opts.model, weights: opts.weights, root: data.root, layout: data.kind, folder: data.kind === "folder" ? { trainDir: data.trainDir, testDir: data.testDir } : undefined,
+    tree: data.tree, preprocessing: opts.preprocessing, norm: opts.norm, engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress,
+  };
+  const prepared = await preparePass({ ...base, split: "val" });
+  const model = prepared.pretrained;
+  const stages = opts.stages ?? (model.kind === "registry" ? pickStages(model.spec).map((s) => s.name) : undefined);
+  if (stages === undefined) throw new Error(`${opts.model} is a graph without named stages: name the feature maps to probe`);
+  const shared = { ...base, pretrained: model, tree: prepared.tree, stages };
+  const train = await runImageNetPass({ ...shared, split: "train", perClass: opts.perClass });
+  const val = await runImageNetPass({ ...shared, split: "val" });
+  const t = train.result;
+  const v = val.result;
+  const labelled = (r: FileExtraction, i: number): LabelledFeatures => ({ features: { data: r.stages![i].features, rows: r.count, cols: r.stages![i].width }, labels: Int32Array.from(r.labels) });
+  return {
+    setup: { model: opts.model, norm: opts.norm ?? "checkpoint", trainAugmentSeed: null, trainImages: t.count, testImages: v.count },
+    stages: t.stages!.map((s, i) => ({ name: s.name, width: s.width, train: labelled(t, i), test: labelled(v, i) })),
+    network: {
+      train: { features: { data: t.features!, rows: t.count, cols: t.width }, labels: Int32Array.from(t.labels) },
+      test: { features: { data: v.features!, rows: v.count, cols: v.width }, labels: Int32Array.from(v.labels) },
+      layer: passFinalLayer(val),
+    },
+    backend: train.backend ?? val.backend ?? "cached",
   };
 }
 
@@ -140,7 +196,7 @@ export interface HeadCells {
   cells: { k: number; keep: number; sets: IndexSets }[];
 }
 
-export function headCells(network: ExperimentData, ks: readonly number[]): HeadCells {
+export function headCells(network: NetworkHead, ks: readonly number[]): HeadCells {
   const { train, test, layer } = network;
   const cells = ks.map((k) => {
     const sets = influentialSets(train.features, train.labels, { classes: layer.classes, k1: k, k2: k }).sets;

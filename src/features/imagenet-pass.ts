@@ -3,6 +3,7 @@
  * (a cluster job's unit of work), merged later into the same whole-split file. Everything is checked — the tree's
  * layout, the weights against the architecture, the classes against the tree's — before the first image is decoded.
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
 import { type ImageFolderOptions, probeImages, scanImageFolder } from "../data/image-folder";
@@ -13,6 +14,7 @@ import type { LinearLayer } from "../method";
 import type { EngineChoice } from "../models/engines";
 import { type LoadedModel, loadAnyModel, modelKey, modelRecipe, openEngine } from "../models/load";
 import type { Progress } from "../progress";
+import { stagedEngine } from "./stages";
 import { checkShard, type FileExtraction, extractFiles, IMAGENET_BATCH_SIZE, listFingerprint, mergePasses, type PassKey, readPass, shardRange, writePass } from "./imagenet";
 
 /** The paper's k1 for ImageNet: a training pass keeps this many ranks unless asked for more. */
@@ -41,6 +43,11 @@ export interface ImageNetPassOptions {
   keepFeatures?: boolean;
   /** Only the first N images of each class (in the split's order), applied before limit. */
   perClass?: number | null;
+  /**
+   * Keep these stages' pooled features too (a registry model's stage names, e.g. layer1-layer4; an imported ONNX
+   * graph's feature maps), from the same forward passes; the pass keeps features rather than ranks then.
+   */
+  stages?: string[];
   /** Only the first N images of the split (a quick look; its own cache entry). */
   limit?: number | null;
   batchSize?: number;
@@ -105,13 +112,15 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
   }
   // A tree of one's own may hold anything: every file's header is read before the first image is decoded.
   if (folder) await probeImages(list.files, opts.onProgress, `check ${opts.split} images`);
-  const rankDepth = opts.split === "train" && opts.keepFeatures !== true ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
+  const rankDepth = opts.split === "train" && opts.keepFeatures !== true && opts.stages === undefined ? (opts.rankDepth ?? DEFAULT_RANK_DEPTH) : null;
+  // Checked (names, families) now; an imported graph's names are checked when its engine opens, before any image.
+  const stages = opts.stages === undefined ? undefined : stagedEngine(pretrained, { stages: opts.stages }, false).names;
   if (rankDepth !== null && (!Number.isInteger(rankDepth) || rankDepth < 1 || rankDepth > pretrained.spec.featureWidth)) {
     throw new Error(`rank depth must be 1..${pretrained.spec.featureWidth} (the feature width), got ${rankDepth}`);
   }
   const key: PassKey = {
     model: modelKey(opts.model), checkpointSha256: pretrained.checkpointSha256, split: opts.split, recipe: recipeId(recipe), norm: opts.norm ?? "checkpoint",
-    rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length,
+    rankDepth, batchSize: opts.batchSize ?? IMAGENET_BATCH_SIZE, images: listFingerprint(list), count: list.files.length, ...(stages === undefined ? {} : { stages }),
   };
   return { key, list, classes: tree.classes, tree, recipe, pretrained, cacheDir };
 }
@@ -131,7 +140,7 @@ export function firstPerClass(list: ImageList, perClass: number): ImageList {
 
 /** Where a pass (or one shard of it) is cached; every part of the key is in the name. */
 export function passPath(cacheDir: string, key: PassKey, shard?: { index: number; count: number }): string {
-  const what = key.rankDepth === null ? "features" : `ranks${key.rankDepth}`;
+  const what = key.rankDepth !== null ? `ranks${key.rankDepth}` : key.stages === undefined ? "features" : `stages-${createHash("sha256").update(JSON.stringify(key.stages)).digest("hex").slice(0, 12)}`;
   const part = shard === undefined ? "" : `-shard${shard.index}of${shard.count}`;
   const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.images.slice(0, 12)}-${key.recipe}-${normalisationId(key.norm)}-${what}-b${key.batchSize}${part}.bin`;
   return path.join(cacheDir, "imagenet", name);
@@ -144,14 +153,19 @@ export async function runImageNetPass(opts: ImageNetPassOptions, prepared?: Prep
   const file = passPath(cacheDir, key, opts.shard);
   const cached = readPass(file);
   if (cached !== null && JSON.stringify(cached.meta.key) === JSON.stringify(key)) return { key, file, reused: true, result: cached.result, classes, backend: null, range, pretrained };
-  const engine = await openEngine(pretrained, opts.engine);
+  const staged = key.stages === undefined ? null : stagedEngine(pretrained, { engine: opts.engine, stages: key.stages }, false);
+  const engine = staged === null ? await openEngine(pretrained, opts.engine) : await staged.open();
   try {
     const shardText = opts.shard === undefined ? "" : ` shard ${opts.shard.index + 1}/${opts.shard.count}`;
+    // An imported graph's stage widths: measured on one blank image, which also refuses a map without spatial axes.
+    const [h, w, c] = engine.spec.inputShape;
+    const widths = staged === null ? null : (staged.widths ?? (await engine.forward(new Float32Array(h * w * c), 1)).stages!.map((st) => st.length));
     const result = await extractFiles(engine, { files: list.files.slice(range.start, range.end), labels: list.labels.subarray(range.start, range.end) }, {
       recipe,
       norm: key.norm,
       batchSize: key.batchSize,
       rankDepth: key.rankDepth ?? undefined,
+      ...(staged === null ? {} : { stages: staged.names.map((name, i) => ({ name, width: widths![i] })) }),
       onProgress: opts.onProgress,
       stage: `extract ${opts.model}/${opts.split}${shardText} (${key.recipe}, ${engine.backend})`,
     });

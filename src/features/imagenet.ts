@@ -27,6 +27,8 @@ export interface FileExtractionOptions {
   batchSize?: number;
   /** Keep only each image's top `rankDepth` feature indices (rank order) instead of features and logits. */
   rankDepth?: number;
+  /** Names and widths of the stage outputs the engine's forward returns (features are kept too). */
+  stages?: { name: string; width: number }[];
   onProgress?: Progress;
   stage?: string;
   /** Decoding and preprocessing worker threads (default defaultWorkerCount(): DECOMP_DECODE_WORKERS, else by cores). */
@@ -44,6 +46,14 @@ export interface FileExtraction {
   rankDepth?: number;
   features?: Float32Array;
   logits?: Float32Array;
+  /** Each named stage's pooled features, count x width (a pass with stages). */
+  stages?: PassStage[];
+}
+
+export interface PassStage {
+  name: string;
+  width: number;
+  features: Float32Array;
 }
 
 export const IMAGENET_BATCH_SIZE = 32;
@@ -62,6 +72,8 @@ export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, 
   const ranks = depth === undefined ? undefined : new Uint16Array(count * depth);
   const features = depth === undefined ? new Float32Array(count * width) : undefined;
   const logits = depth === undefined ? new Float32Array(count * classes) : undefined;
+  if (opts.stages !== undefined && depth !== undefined) throw new Error("a pass keeps stage features with the penultimate features, not with ranks");
+  const stages = opts.stages?.map(({ name, width: w }) => ({ name, width: w, features: new Float32Array(count * w) }));
   onProgress({ stage, done: 0, total: count, unit: "images" });
   const pool = new ImagePool(opts.recipe, opts.workers);
   const prepare = (start: number) => {
@@ -83,13 +95,14 @@ export async function extractFiles(engine: ForwardEngine, list: Pick<ImageList, 
       else {
         features!.set(out.features, start * width);
         logits!.set(out.logits, start * classes);
+        stages?.forEach((st, i) => st.features.set(out.stages![i], start * st.width));
       }
       onProgress({ stage, done: end, total: count, unit: "images" });
     }
   } finally {
     await pool.close();
   }
-  return { count, labels: Uint16Array.from(list.labels), width, classes, ranks, rankDepth: depth, features, logits };
+  return { count, labels: Uint16Array.from(list.labels), width, classes, ranks, rankDepth: depth, features, logits, ...(stages === undefined ? {} : { stages }) };
 }
 
 export function checkShard(index: number, shards: number): { index: number; count: number } {
@@ -123,6 +136,8 @@ export interface PassKey {
   norm: string;
   /** rank depth of a training pass, or null for features and logits. */
   rankDepth: number | null;
+  /** The stages whose pooled features the pass keeps too (absent: none). */
+  stages?: string[];
   batchSize: number;
   /** listFingerprint of the whole pass (all shards). */
   images: string;
@@ -135,6 +150,7 @@ export interface PassFileMeta {
   end: number;
   width: number;
   classes: number;
+  stageWidths?: number[];
 }
 
 export function encodePass(key: PassKey, start: number, result: FileExtraction): Uint8Array[] {
@@ -144,8 +160,9 @@ export function encodePass(key: PassKey, start: number, result: FileExtraction):
   else {
     tensors.set("features", { shape: [n, result.width], data: result.features! });
     tensors.set("logits", { shape: [n, result.classes], data: result.logits! });
+    for (const st of result.stages ?? []) tensors.set(`stage:${st.name}`, { shape: [n, st.width], data: st.features });
   }
-  const meta: PassFileMeta = { key, start, end: start + n, width: result.width, classes: result.classes };
+  const meta: PassFileMeta = { key, start, end: start + n, width: result.width, classes: result.classes, ...(result.stages === undefined ? {} : { stageWidths: result.stages.map((st) => st.width) }) };
   return encodeTensorFile(tensors, meta);
 }
 
@@ -164,6 +181,7 @@ export function decodePass(bytes: Uint8Array, where: string): { meta: PassFileMe
       rankDepth: meta.key.rankDepth ?? undefined,
       features: tensors.get("features")?.data,
       logits: tensors.get("logits")?.data,
+      ...(meta.key.stages === undefined ? {} : { stages: meta.key.stages.map((name, i) => ({ name, width: meta.stageWidths![i], features: tensors.get(`stage:${name}`)!.data })) }),
     },
   };
 }
@@ -212,5 +230,8 @@ export function mergePasses(key: PassKey, shards: { file: string; meta: PassFile
     rankDepth: first.rankDepth,
     features: cat((r) => r.features, (n) => new Float32Array(n)) as Float32Array | undefined,
     logits: cat((r) => r.logits, (n) => new Float32Array(n)) as Float32Array | undefined,
+    ...(first.stages === undefined
+      ? {}
+      : { stages: first.stages.map((st, i) => ({ name: st.name, width: st.width, features: cat((r) => r.stages![i].features, (n) => new Float32Array(n)) as Float32Array })) }),
   };
 }

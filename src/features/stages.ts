@@ -12,7 +12,7 @@ import { batchView, loadCifar10 } from "../data";
 import { IMAGE_HEIGHT } from "../data/image-set";
 import type { FeatureMatrix } from "../method";
 import type { ForwardEngine } from "../models/engine";
-import { createEngine } from "../models/engines";
+import { createEngine, type EngineChoice } from "../models/engines";
 import { openImportedEngine, withStageTensors } from "../models/import/onnx-model";
 import { type LoadedModel, modelRecipe } from "../models/load";
 import { pickStages, withStageOutputs } from "../models/spec";
@@ -77,21 +77,26 @@ async function writeStageCache(file: string, set: StageFeatureSet): Promise<void
 }
 
 /** What extraction runs: an engine whose forward also returns each stage, the stages' names, and their widths. */
-interface StagedEngine {
+export interface StagedEngine {
   open: () => Promise<ForwardEngine>;
   names: string[];
   /** Known from the description, or null until a first run measures them (an imported graph). */
   widths: number[] | null;
 }
 
-function stagedEngine(model: LoadedModel, opts: StageFeatureOptions): StagedEngine {
+/**
+ * The engine for stage features: a registry model's description with its stages as outputs (all of them, or those
+ * named with `all: false`), or an imported ONNX graph with the named feature maps as outputs.
+ */
+export function stagedEngine(model: LoadedModel, opts: { engine?: EngineChoice; stages?: string[] }, all = true): StagedEngine {
   if (model.kind === "registry") {
-    const all = pickStages(model.spec);
-    return { open: () => createEngine(withStageOutputs(model.spec), model.stateDict, opts.engine), names: all.map((s) => s.name), widths: all.map((s) => s.channels) };
+    const stages = pickStages(model.spec, all ? undefined : opts.stages);
+    const names = stages.map((s) => s.name);
+    return { open: () => createEngine(withStageOutputs(model.spec, names), model.stateDict, opts.engine), names, widths: stages.map((s) => s.channels) };
   }
   if (model.format !== "onnx") throw new Error(`${model.file}: stage features of an imported model read tensors of its graph, so they need an ONNX file (export the model with tf2onnx or torch.onnx.export)`);
   if (opts.stages === undefined || opts.stages.length === 0) {
-    throw new Error(`${model.file} is a graph without named stages: name the feature maps to probe (stages: tensor names, decomp probe --stage NAME)`);
+    throw new Error(`${model.file} is a graph without named stages: name the feature maps to probe (stages: tensor names; decomp probe --stage NAME)`);
   }
   const staged = withStageTensors(model, opts.stages);
   return { open: () => openImportedEngine(staged), names: [...opts.stages], widths: null };

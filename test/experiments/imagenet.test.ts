@@ -7,14 +7,20 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decomposeImageNet, IMAGENET_RULES, tryCompareRulesImageNet, imagenetFamilyTable, overlayFigure, OVERLAY_COLUMNS, tryVisualizeImageNet, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
+import { analyseStages, loadTreeStageData, decomposeImageNet, IMAGENET_RULES, tryCompareRulesImageNet, imagenetFamilyTable, overlayFigure, OVERLAY_COLUMNS, tryVisualizeImageNet, imagenetSource, rAgainstLayersChart, runImageNetFamilies, spreadSubset, tryRetrainImageNet } from "../../src/experiments";
 import { decodeImage } from "../../src/data/decode";
 import { preprocessImage } from "../../src/data/preprocess";
 import { augmentationFor, padCropFlip } from "../../src/data/transforms";
 import { fileTraining } from "../../src/training";
 import { readPass } from "../../src/features/imagenet";
+import { runImageNetPass } from "../../src/features/imagenet-pass";
+import { createEngine } from "../../src/models/engines";
+import { modelEntry } from "../../src/models/registry";
+import { withStageOutputs } from "../../src/models/spec";
+import { loadTorchCheckpoint } from "../../src/torch";
 import { accuracy, fullLogits, predictFromLogits, softmaxAt } from "../../src/method";
 import { makeTree } from "../data/synthetic-imagenet";
+import { runCli } from "../cli/run-cli";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-imagenet-study-"));
 const tree = path.join(scratch, "tree");
@@ -121,6 +127,75 @@ describe("the selection rules on an ImageNet tree (notebook 08's ImageNet part)"
     expect(IMAGENET_RULES).not.toContain("greedy");
     const missing = await tryCompareRulesImageNet(imagenetSource({}), { perClass: 3, randomSeeds: [0] });
     expect(missing.reason).toMatch(/^DECOMP_IMAGENET is not set/);
+  }, 180_000);
+});
+
+describe("stage features of a torchvision ResNet on an ImageNet tree (notebook 09's steps on a tree)", () => {
+  it("gives torch's pooled layer1-4 outputs, keeps a per-class sample's stages, and its last stage is the penultimate features", async () => {
+    // The description's stage outputs against torchvision's modules, through forward hooks, on seeded 64 x 64 inputs.
+    const weights = path.join(weightsDir, "resnet18.pth");
+    const ref = JSON.parse(execFileSync("/usr/bin/python3", ["-c", `import json, numpy as np, torch, torchvision
+m = torchvision.models.get_model("resnet18", weights=None, num_classes=3)
+m.load_state_dict(torch.load(${JSON.stringify(weights)}))
+m = m.eval().double()
+x = np.random.RandomState(7).normal(0, 1, (2, 3, 64, 64))
+pooled = {}
+for name in ["layer1", "layer2", "layer3", "layer4"]:
+    getattr(m, name).register_forward_hook(lambda _m, _i, out, name=name: pooled.__setitem__(name, out.mean(dim=(2, 3)).numpy().ravel().tolist()))
+with torch.no_grad():
+    m(torch.from_numpy(x))
+print(json.dumps({"input": x.astype(np.float32).ravel().tolist(), "stages": pooled}))`], { encoding: "utf8", maxBuffer: 1 << 26 })) as { input: number[]; stages: Record<string, number[]> };
+    const { stateDict } = await loadTorchCheckpoint(weights);
+    const spec = modelEntry("resnet18").buildSpec(3, 64);
+    const engine = await createEngine(withStageOutputs(spec), stateDict, "onnx");
+    try {
+      const nchw = Float32Array.from(ref.input);
+      const nhwc = new Float32Array(nchw.length);
+      for (let i = 0; i < 2; i++) for (let c = 0; c < 3; c++) for (let p = 0; p < 64 * 64; p++) nhwc[(i * 64 * 64 + p) * 3 + c] = nchw[(i * 3 + c) * 64 * 64 + p];
+      const out = await engine.forward(nhwc, 2);
+      ["layer1", "layer2", "layer3", "layer4"].forEach((name, i) => {
+        const want = ref.stages[name];
+        const scale = Math.max(...want.map(Math.abs));
+        // float32 through up to 17 convolutions of at most 4,608 products: well inside 1e-4 of the stage's scale.
+        expect(want.reduce((m, v, j) => Math.max(m, Math.abs(out.stages![i][j] - v)), 0)).toBeLessThan(1e-4 * scale);
+      });
+    } finally {
+      engine.dispose();
+    }
+
+    const cacheDir = path.join(scratch, "cache");
+    const data = await loadTreeStageData({ model: "resnet18", weights, data: { kind: "imagenet", root: tree }, perClass: 2, preprocessing: "paper", cacheDir });
+    expect(data.stages.map((s) => [s.name, s.width, s.train.features.rows, s.test.features.rows])).toEqual([
+      ["layer1", 64, 6, 9], ["layer2", 128, 6, 9], ["layer3", 256, 6, 9], ["layer4", 512, 6, 9],
+    ]);
+    // The validation pass without stages, on its own: its features are the last stage's, bit for bit.
+    const plain = await runImageNetPass({ model: "resnet18", weights, root: tree, split: "val", preprocessing: "paper", cacheDir });
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bytes(data.stages[3].test.features.data).equals(bytes(plain.result.features!))).toBe(true);
+    const results = analyseStages(data, { ks: [2], refit: false, noiseK: 2, noiseSeeds: [0] });
+    expect(results.map((r) => r.stage)).toEqual(["layer1", "layer2", "layer3", "layer4"]);
+    await expect(loadTreeStageData({ model: "resnet18", weights, data: { kind: "imagenet", root: tree }, perClass: 2, stages: ["layer5"], cacheDir })).rejects.toThrow("resnet18 has no stage 'layer5'; its stages are layer1, layer2, layer3, layer4");
+  }, 180_000);
+});
+
+describe("decomp probe on an image tree", () => {
+  it("probes a torchvision ResNet's four stages on a per-class sample, and says what a tree or a CIFAR model needs", async () => {
+    const weights = path.join(weightsDir, "resnet18.pth");
+    const r = await runCli("probe", "--model", "resnet18", "--weights", weights, "--data", `imagenet:${tree}`, "--per-class", "2", "--preprocess", "paper", "--k", "2", "--noise-seeds", "1", "--json");
+    expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    const out = JSON.parse(r.stdout);
+    expect([out.data, out.trainImages, out.testImages]).toEqual(["imagenet", 6, 9]);
+    expect(out.stages.map((s: { stage: string; channels: number }) => `${s.stage}:${s.channels}`)).toEqual(["layer1:64", "layer2:128", "layer3:256", "layer4:512"]);
+    expect(r.stderr).toContain("6 training images (the first 2 per class), 9 validation images");
+    for (const [args, message] of <[string[], string][]>[
+      [["--model", "resnet18", "--data", `imagenet:${tree}`], "give --per-class N"],
+      [["--model", "resnet18"], "resnet18 is an ImageNet model: give its data with --data folder:DIR or imagenet:DIR and --per-class N"],
+      [["--model", "resnet20", "--data", `imagenet:${tree}`, "--per-class", "2"], "resnet20 is a CIFAR-10 model; probe it without --data"],
+      [["--per-class", "2"], "--per-class is for image trees"],
+    ]) {
+      const bad = await runCli("probe", ...args);
+      expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(message) });
+    }
   }, 180_000);
 });
 
