@@ -93,7 +93,7 @@ function fromSolution(dir: string, csv: string, classes: string[] | null): { lis
  * A flat folder's images in sorted order, each labelled by `wnidOf(its name without the extension, its path)`,
  * which also says where the label came from for the error when the wnid is not among `known`.
  */
-function labelFlatFolder(dir: string, known: string[], labelSource: string, wnidOf: (id: string, file: string) => { wnid: string; said: string }): ImageList {
+export function labelFlatFolder(dir: string, known: string[], labelSource: string, wnidOf: (id: string, file: string) => { wnid: string; said: string }): ImageList {
   const index = new Map(known.map((w, c) => [w, c]));
   const files: string[] = [];
   const labels: number[] = [];

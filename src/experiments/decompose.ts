@@ -21,6 +21,7 @@ import type { LabelledFeatures } from "./setup";
 export type DataSource =
   | { kind: "cifar10" }
   | { kind: "imagenet"; root: string; tree?: ImageNetTree }
+  | { kind: "tiny-imagenet"; root: string; tree?: ImageNetTree }
   | ({ kind: "folder"; root: string; tree?: ImageNetTree } & ImageFolderOptions);
 
 export interface SourceOptions {

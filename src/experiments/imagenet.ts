@@ -96,7 +96,7 @@ export type ImageNetDecomposition = Decomposition;
  */
 export function decomposeImageNet(opts: DecomposeImageNetOptions): Promise<ImageNetDecomposition> {
   const { root, layout, folder, tree, ...rest } = opts;
-  return decompose({ ...rest, data: layout === "folder" ? { kind: "folder", root, tree, ...folder } : { kind: "imagenet", root, tree } });
+  return decompose({ ...rest, data: layout === "folder" ? { kind: "folder", root, tree, ...folder } : { kind: layout ?? "imagenet", root, tree } });
 }
 
 /**

@@ -7,8 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { batchView, type ImageBatch, loadCifar10, normalise } from "../data";
-import { scanImageFolder } from "../data/image-folder";
-import { scanImageNet } from "../data/imagenet";
+import { scanTree } from "../data/trees";
 import { ImagePool } from "../data/image-pool";
 import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH } from "../data/image-set";
 import { preprocessBatch } from "../data/preprocess";
@@ -95,7 +94,7 @@ async function studyImages(study: ImportedStudy, indices: number[]): Promise<Ima
     indices.forEach((i, n) => raw.set(batchView(test, i, i + 1).pixels, n * IMAGE_BYTES));
     return { count: indices.length, pixels: preprocessBatch(raw, indices.length, IMAGE_HEIGHT, IMAGE_WIDTH, study.preprocessing) };
   }
-  const tree = study.data.tree ?? (study.data.kind === "folder" ? scanImageFolder(study.data.root, study.data) : scanImageNet(study.data.root));
+  const tree = study.data.tree ?? scanTree(study.data.root, study.data.kind, study.data.kind === "folder" ? study.data : undefined);
   const files = tree.splits.val!.files;
   const pool = new ImagePool(study.preprocessing);
   try {

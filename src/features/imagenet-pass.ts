@@ -6,8 +6,9 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
-import { type ImageFolderOptions, probeImages, scanImageFolder } from "../data/image-folder";
-import { type ImageList, type ImageNetSplit, type ImageNetTree, scanImageNet } from "../data/imagenet";
+import { type ImageFolderOptions, probeImages } from "../data/image-folder";
+import type { ImageList, ImageNetSplit, ImageNetTree } from "../data/imagenet";
+import { scanTree, type TreeLayout } from "../data/trees";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
 import { normalisationId } from "../data/transforms";
 import type { LinearLayer } from "../method";
@@ -26,8 +27,8 @@ export interface ImageNetPassOptions {
   weights?: string;
   /** The folder holding train/ and val/. */
   root: string;
-  /** imagenet (ILSVRC-2012's layouts, default) or folder (an ImageFolder tree of one's own; its images are checked first). */
-  layout?: "imagenet" | "folder";
+  /** imagenet (ILSVRC-2012's layouts, default), tiny-imagenet (Tiny ImageNet 200's) or folder (an ImageFolder tree of one's own; its images are checked first). */
+  layout?: TreeLayout;
   /** Split folders of an ImageFolder tree. */
   folder?: ImageFolderOptions;
   split: ImageNetSplit;
@@ -96,7 +97,7 @@ export async function preparePass(opts: ImageNetPassOptions): Promise<PreparedPa
   const recipe = typeof opts.preprocessing === "object" ? opts.preprocessing : modelRecipe(opts.model, opts.preprocessing ?? "torchvision", null);
   if (recipe.kind === "native") throw new Error(`${opts.model} is a CIFAR model; ImageNet passes need one of torchvision's families (decomp models lists them)`);
   const folder = opts.layout === "folder";
-  const tree = opts.tree ?? (folder ? scanImageFolder(opts.root, opts.folder) : scanImageNet(opts.root));
+  const tree = opts.tree ?? scanTree(opts.root, opts.layout ?? "imagenet", opts.folder);
   const all = tree.splits[opts.split];
   if (all === undefined) throw new Error(`${tree.root} has no ${opts.split}/ folder`);
   const sample = opts.perClass == null ? all : firstPerClass(all, opts.perClass);

@@ -18,7 +18,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     default: "cifar10",
     valueName: "SOURCE",
-    description: "cifar10; imagenet:DIR (the folder holding train/ and val/, ILSVRC-2012 layout); or folder:DIR, a dataset of one's own in ImageFolder's layout (DIR/train/<class>/*, DIR/val/<class>/*; a DIR/classes.json maps folder names to the model's outputs)",
+    description: "cifar10; imagenet:DIR (the folder holding train/ and val/, ILSVRC-2012 layout); tiny-imagenet:DIR (Tiny ImageNet 200: wnids.txt, train/<wnid>/images/, val/ with val_annotations.txt); or folder:DIR, a dataset of one's own in ImageFolder's layout (DIR/train/<class>/*, DIR/val/<class>/*; a DIR/classes.json maps folder names to the model's outputs)",
   },
   "train-dir": { type: "string", valueName: "DIR", description: "with --data folder:DIR, the training split's folder (default DIR/train)" },
   "test-dir": { type: "string", valueName: "DIR", description: "with --data folder:DIR, the evaluation split's folder (default DIR/val)" },
@@ -124,5 +124,6 @@ export function dataSource(text: string, values: OptionValues = {}): DataSource 
   if (dirs.trainDir !== undefined || dirs.testDir !== undefined) throw new Error("--train-dir and --test-dir go with --data folder:DIR");
   if (text === "cifar10") return { kind: "cifar10" };
   if (text.startsWith("imagenet:") && text.length > "imagenet:".length) return { kind: "imagenet", root: text.slice("imagenet:".length) };
-  throw new Error(`--data must be cifar10, imagenet:DIR (DIR holds train/ and val/) or folder:DIR (ImageFolder's layout), got '${text}'`);
+  if (text.startsWith("tiny-imagenet:") && text.length > "tiny-imagenet:".length) return { kind: "tiny-imagenet", root: text.slice("tiny-imagenet:".length) };
+  throw new Error(`--data must be cifar10, imagenet:DIR (DIR holds train/ and val/), tiny-imagenet:DIR (Tiny ImageNet 200's folder) or folder:DIR (ImageFolder's layout), got '${text}'`);
 }

@@ -1,0 +1,76 @@
+/**
+ * Tiny ImageNet 200's layout on a synthetic tree (scripts/make-tiny-imagenet.py, with torchvision's ImageFolder as
+ * the oracle of the class order and the training labels, the annotation file of the validation labels); the whole
+ * pipeline reads it through --data tiny-imagenet:DIR; broken trees are refused, named, before any image is decoded.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { scanTinyImageNet } from "../../src/data/tiny-imagenet";
+import { runCli } from "../cli/run-cli";
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-tiny-imagenet-"));
+const tree = path.join(scratch, "tiny-imagenet-200");
+const saved = process.env.DECOMP_CACHE;
+interface Oracle { classes: string[]; train: [string, number][]; val: Record<string, number> }
+let oracle: Oracle;
+
+beforeAll(() => {
+  execFileSync("/usr/bin/python3", [path.join(__dirname, "..", "..", "scripts", "make-tiny-imagenet.py"), tree, "5", "4", "3"], { stdio: ["ignore", "ignore", "pipe"] });
+  oracle = JSON.parse(fs.readFileSync(path.join(tree, "oracle.json"), "utf8"));
+  process.env.DECOMP_CACHE = path.join(scratch, "cache");
+}, 120_000);
+afterAll(() => {
+  if (saved === undefined) delete process.env.DECOMP_CACHE;
+  else process.env.DECOMP_CACHE = saved;
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A copy of the tree with one change, for the refusals. */
+function broken(name: string, change: (dir: string) => void): string {
+  const dir = path.join(scratch, name);
+  fs.cpSync(tree, dir, { recursive: true });
+  change(dir);
+  return dir;
+}
+
+describe("Tiny ImageNet 200's layout", () => {
+  it("gives ImageFolder's classes and training labels, and the annotation file's validation labels", () => {
+    const scanned = scanTinyImageNet(tree);
+    expect(scanned.classes).toEqual(oracle.classes);
+    const train = scanned.splits.train!;
+    expect(train.files.map((f, i) => [path.relative(tree, f), train.labels[i]])).toEqual(oracle.train);
+    const val = scanned.splits.val!;
+    expect(val.files.length).toBe(Object.keys(oracle.val).length);
+    val.files.forEach((f, i) => expect([path.basename(f), val.labels[i]]).toEqual([path.basename(f), oracle.val[path.basename(f)]]));
+    // The published wnids.txt is not sorted; the classes are.
+    expect(fs.readFileSync(path.join(tree, "wnids.txt"), "utf8").trim().split("\n")).not.toEqual(oracle.classes);
+  });
+
+  it.each([
+    ["no val_annotations.txt", (d: string) => fs.rmSync(path.join(d, "val", "val_annotations.txt")), /val has no val_annotations\.txt, which labels its images/],
+    ["an annotated wnid that wnids.txt lacks", (d: string) => fs.appendFileSync(path.join(d, "val", "val_annotations.txt"), "val_0.JPEG\tn00000001\t0\t0\t1\t1\n"), /labels val_0\.JPEG as n00000001, which wnids\.txt does not list/],
+    ["a training folder that wnids.txt lacks", (d: string) => fs.mkdirSync(path.join(d, "train", "n00000002", "images"), { recursive: true }), /has a folder n00000002 that .*wnids\.txt does not list/],
+    ["no wnids.txt", (d: string) => fs.rmSync(path.join(d, "wnids.txt")), /has no wnids\.txt: it is not Tiny ImageNet's layout/],
+    ["an image without an annotation", (d: string) => fs.copyFileSync(path.join(d, "val", "images", "val_0.JPEG"), path.join(d, "val", "images", "val_99.JPEG")), /val_99\.JPEG has no line in .*val_annotations\.txt/],
+  ])("refuses a tree with %s", (name, change, message) => {
+    expect(() => scanTinyImageNet(broken(name.replace(/\W+/g, "-"), change))).toThrow(message);
+  });
+
+  it("runs through the pipeline with --data tiny-imagenet:DIR, and refuses a broken tree before decoding", async () => {
+    const weights = path.join(scratch, "resnet18-5.pth");
+    execFileSync("/usr/bin/python3", ["-c", `import torch, torchvision
+torch.manual_seed(5)
+torch.save(torchvision.models.get_model("resnet18", weights=None, num_classes=5).state_dict(), ${JSON.stringify(weights)})`]);
+    const r = await runCli("select", "--model", "resnet18", "--weights", weights, "--data", `tiny-imagenet:${tree}`, "--squash", "64", "--k1", "5", "--k2", "5", "--json");
+    expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    const out = JSON.parse(r.stdout);
+    expect([out.data, out.trainImages, out.testImages, out.preprocessing]).toEqual(["tiny-imagenet", 20, 15, "squash64-bilinear"]);
+    const bad = broken("for-cli", (d) => fs.rmSync(path.join(d, "val", "val_annotations.txt")));
+    const refused = await runCli("select", "--model", "resnet18", "--weights", weights, "--data", `tiny-imagenet:${bad}`, "--squash", "64");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/has no val_annotations\.txt/);
+    expect(refused.stderr).not.toMatch(/extract/);
+  }, 120_000);
+});
