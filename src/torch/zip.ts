@@ -2,14 +2,14 @@
 import { unsupportedCheckpoint } from "./errors";
 import { unpickle } from "./pickle";
 import { RawCheckpoint, StorageRef, torchPickleHooks } from "./rebuild";
-import { ZipArchive } from "./zip-archive";
+import { ZipArchive } from "../artifacts/zip-archive";
 
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }
 
 export function readZipCheckpoint(bytes: Uint8Array): RawCheckpoint {
-  const archive = new ZipArchive(bytes);
+  const archive = new ZipArchive(bytes, unsupportedCheckpoint);
   // torch names the top folder after the file it saved to, so find it through data.pkl.
   const pickleName = [...archive.entries.keys()].find((name) => name === "data.pkl" || name.endsWith("/data.pkl"));
   if (!pickleName) throw unsupportedCheckpoint("zip archive without data.pkl");

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { scanTinyImageNet } from "../../src/data/tiny-imagenet";
+import { createHash } from "node:crypto";
+import { scanTinyImageNet, TINY_IMAGENET_MD5 } from "../../src/data/tiny-imagenet";
 import { runCli } from "../cli/run-cli";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-tiny-imagenet-"));
@@ -56,6 +57,37 @@ describe("Tiny ImageNet 200's layout", () => {
     ["an image without an annotation", (d: string) => fs.copyFileSync(path.join(d, "val", "images", "val_0.JPEG"), path.join(d, "val", "images", "val_99.JPEG")), /val_99\.JPEG has no line in .*val_annotations\.txt/],
   ])("refuses a tree with %s", (name, change, message) => {
     expect(() => scanTinyImageNet(broken(name.replace(/\W+/g, "-"), change))).toThrow(message);
+  });
+
+  it("reads the published zip: md5 checked, unpacked once into the cache without test/, the same tree as the folder", () => {
+    const zip = path.join(scratch, "tiny-imagenet-200.zip");
+    execFileSync("/usr/bin/python3", ["-c", `import os, sys, zipfile
+root, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("tiny-imagenet-200/test/images/test_0.JPEG", b"unlabelled")
+    for d, _, files in sorted(os.walk(root)):
+        for f in sorted(files):
+            full = os.path.join(d, f)
+            z.write(full, os.path.join("tiny-imagenet-200", os.path.relpath(full, root)))`, tree, zip]);
+    const md5 = createHash("md5").update(fs.readFileSync(zip)).digest("hex");
+    const cacheDir = path.join(scratch, "zip-cache");
+    expect(() => scanTinyImageNet(zip, { cacheDir })).toThrow(new RegExp(`has md5 ${md5}, expected ${TINY_IMAGENET_MD5} \\(\\d+ bytes\\): not the published tiny-imagenet-200\\.zip`));
+    expect(fs.existsSync(path.join(cacheDir, "tiny-imagenet"))).toBe(false);
+    const fromZip = scanTinyImageNet(zip, { cacheDir, md5 });
+    const unpacked = path.join(cacheDir, "tiny-imagenet", md5.slice(0, 12), "tiny-imagenet-200");
+    expect(fromZip.root).toBe(unpacked);
+    const fromFolder = scanTinyImageNet(tree);
+    expect(fromZip.classes).toEqual(fromFolder.classes);
+    for (const split of ["train", "val"] as const) {
+      expect(fromZip.splits[split]!.files.map((f) => path.relative(unpacked, f))).toEqual(fromFolder.splits[split]!.files.map((f) => path.relative(tree, f)));
+      expect(Array.from(fromZip.splits[split]!.labels)).toEqual(Array.from(fromFolder.splits[split]!.labels));
+    }
+    expect(fs.existsSync(path.join(unpacked, "test"))).toBe(false);
+    expect(fs.readdirSync(path.dirname(unpacked))).toEqual(["tiny-imagenet-200"]);
+    // A second scan reuses the unpacked folder (a removed marker file would otherwise come back).
+    fs.rmSync(path.join(unpacked, "words.txt"));
+    scanTinyImageNet(zip, { cacheDir, md5 });
+    expect(fs.existsSync(path.join(unpacked, "words.txt"))).toBe(false);
   });
 
   it("runs through the pipeline with --data tiny-imagenet:DIR, and refuses a broken tree before decoding", async () => {
