@@ -16,7 +16,6 @@ import * as path from "node:path";
 import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 import { type ImageSet, deriveSeed, normalise } from "../data";
-import { extractWithWeights } from "../features/extract";
 import {
   accuracy,
   checkDensity,
@@ -38,7 +37,8 @@ import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { initialStateDict } from "./init";
-import { applyBatchStats, augmentedBatch, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
+import { type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
+import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
 import { batchNormLayers, copyStateDict, headLayer, trainableNames } from "./params";
 import { SGD_DEFAULTS, sgdStep } from "./sgd";
 import type { TrainStepResult } from "./tfjs-train-step";
@@ -98,9 +98,10 @@ export interface CsgOptions extends Partial<CsgHyperparameters> {
   from?: CsgStart;
   /** Starting gates instead of initialGate everywhere (classes x channels, entries in [0, 1]). */
   gates?: GateMatrix;
-  train: ImageSet;
+  /** In-memory CIFAR images (pad-crop-flip augmentation) or TrainingImages (e.g. fileTraining over a Tiny ImageNet split). */
+  train: ImageSet | TrainingImages;
   /** Evaluated (eval-mode BN) before training and after every epoch, on both paths. */
-  test: ImageSet;
+  test: ImageSet | EvaluationImages;
   norm: string;
   cacheDir?: string;
   resume?: boolean;
@@ -207,16 +208,20 @@ export function resolveCsgHyperparameters(spec: ModelSpec, o: Partial<CsgHyperpa
   return h;
 }
 
+const trainingOf = (set: ImageSet | TrainingImages): TrainingImages => ("pixels" in set ? inMemoryTraining(set) : set);
+const evaluationOf = (set: ImageSet | EvaluationImages): EvaluationImages => ("pixels" in set ? inMemoryEvaluation(set) : set);
+
 /** Every option checked before any image is read or any weight is touched. */
 export function resolveCsgOptions(o: CsgOptions): CsgHyperparameters {
   const h = resolveCsgHyperparameters(o.spec, o);
   if ((o.from ?? "pretrained") === "pretrained" && o.stateDict === undefined) throw new Error(`from "pretrained" needs the starting weights (stateDict); pass them, or from: "scratch"`);
-  for (const [part, set] of [["train", o.train], ["test", o.test]] as const) {
+  const train = trainingOf(o.train);
+  const [height, width, channels] = o.spec.inputShape;
+  if (train.shape.join() !== [height, width, channels].join()) {
+    throw new Error(`the train images are ${train.shape.join(" x ")} but ${o.spec.name} takes ${height} x ${width} x ${channels}`);
+  }
+  for (const [part, set] of [["train", train], ["test", evaluationOf(o.test)]] as const) {
     if (set.count < (part === "train" ? 2 : 1)) throw new Error(`the ${part} set has ${set.count} images; CSG training needs at least ${part === "train" ? 2 : 1}`);
-    const [height, width, channels] = o.spec.inputShape;
-    if (set.height !== height || set.width !== width || set.channels !== channels) {
-      throw new Error(`the ${part} images are ${set.height} x ${set.width} x ${set.channels} but ${o.spec.name} takes ${height} x ${width} x ${channels}`);
-    }
     for (let i = 0; i < set.count; i++) {
       if (set.labels[i] >= o.spec.classes) throw new Error(`${part} image ${i} has label ${set.labels[i]}, outside the model's classes 0..${o.spec.classes - 1}`);
     }
@@ -243,12 +248,13 @@ interface Evaluation {
 }
 
 /** STD and CSG path test accuracy of the current weights and gates (eval-mode BatchNorm). */
-async function evaluate(spec: ModelSpec, stateDict: StateDict, gates: GateMatrix, test: ImageSet, norm: string, onProgress: Progress): Promise<Evaluation> {
-  const { features, logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (STD and CSG paths)` });
-  const csgLogits = gatedLogits({ data: features, rows: test.count, cols: spec.featureWidth }, headLayer(spec, stateDict), gates, test.labels);
+async function evaluate(spec: ModelSpec, stateDict: StateDict, gates: GateMatrix, test: EvaluationImages, norm: string, onProgress: Progress): Promise<Evaluation> {
+  const { features, logits } = await test.forward(spec, stateDict, norm, onProgress, `evaluate ${spec.name} (STD and CSG paths)`);
+  const labels = Int32Array.from(test.labels);
+  const csgLogits = gatedLogits({ data: features, rows: test.count, cols: spec.featureWidth }, headLayer(spec, stateDict), gates, labels);
   return {
-    std: accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels),
-    csg: accuracy(predictFromLogits(csgLogits, test.count, spec.classes), test.labels),
+    std: accuracy(predictFromLogits(logits, test.count, spec.classes), labels),
+    csg: accuracy(predictFromLogits(csgLogits, test.count, spec.classes), labels),
     features,
   };
 }
@@ -285,7 +291,9 @@ export async function csgStep(
 
 export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
   const h = resolveCsgOptions(options);
-  const { spec, train, test, norm } = options;
+  const { spec, norm } = options;
+  const train = trainingOf(options.train);
+  const test = evaluationOf(options.test);
   const from = options.from ?? "pretrained";
   const onProgress = options.onProgress ?? silentProgress;
   const start = from === "pretrained" ? (options.stateDict as StateDict) : initialStateDict(spec, h.seed);
@@ -335,7 +343,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
       let penaltySum = 0;
       let correctSum = 0;
       onProgress({ stage, done: 0, total: train.count, unit: "images" });
-      const imageBytes = train.height * train.width * train.channels;
+      const imageBytes = train.shape[0] * train.shape[1] * train.shape[2];
       const pixelBuffer = new Uint8Array(h.batchSize * imageBytes);
       const inputBuffer = new Float32Array(h.batchSize * imageBytes);
       const rowBuffer = new Float32Array(h.batchSize * channels);
@@ -345,7 +353,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
       for (let first = 0; first + 1 < train.count; first += h.batchSize) {
         const indices = order.subarray(first, Math.min(first + h.batchSize, train.count));
         const count = indices.length;
-        const pixels = augmentedBatch(train, indices, augmentSeed, pixelBuffer.subarray(0, count * imageBytes));
+        const pixels = await train.batch(indices, augmentSeed, pixelBuffer.subarray(0, count * imageBytes));
         const images = normalise({ count, pixels }, norm, inputBuffer.subarray(0, count * imageBytes));
         const labels = Array.from(indices, (i) => train.labels[i]);
         const step = csg
@@ -383,6 +391,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
     }
   } finally {
     engine.dispose();
+    await train.close();
   }
   return { stateDict, gates, history, hyperparameters: h, checkpointPath, resumedEpochs, testFeatures };
 }

@@ -31,22 +31,30 @@ export interface TrainingImages {
 
 export interface EvaluationImages {
   readonly count: number;
+  readonly labels: ArrayLike<number>;
   hashInto(hash: Hash): void;
-  /** Top-1 accuracy of the weights (BatchNorm in eval mode; the head as it is in the state dict). */
+  /**
+   * Pooled features and logits of the weights (BatchNorm in eval mode; the head as it is in the state dict), on
+   * the inference engine createEngine picks (DECOMP_ENGINE): evaluation runs before training and after every
+   * epoch, so on TF.js WASM it would cost more than a minute per epoch.
+   */
+  forward(spec: ModelSpec, stateDict: StateDict, norm: string, onProgress?: Progress, stage?: string): Promise<{ features: Float32Array; logits: Float32Array }>;
+  /** Top-1 accuracy of the weights. */
   accuracy(spec: ModelSpec, stateDict: StateDict, norm: string, onProgress?: Progress): Promise<number>;
 }
 
-/**
- * Eval-mode (running statistics) test accuracy of a state dict whose head is already masked, on the inference
- * engine createEngine picks (DECOMP_ENGINE): it runs before training and after every epoch, so on TF.js WASM
- * it would cost more than a minute per epoch.
- */
-export async function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
-  const { logits } = await extractWithWeights(spec, stateDict, test, { norm, augmentSeed: null, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
-  return accuracy(predictFromLogits(logits, test.count, spec.classes), test.labels);
-}
-
 const hashSet = (set: ImageSet) => (hash: Hash) => hashImageSet(hash, set);
+
+/** An evaluation set from its forward pass: the accuracy reads the forward's logits. */
+function evaluationImages(count: number, labels: ArrayLike<number>, hashInto: (hash: Hash) => void, forward: EvaluationImages["forward"]): EvaluationImages {
+  return {
+    count, labels, hashInto, forward,
+    accuracy: async (spec, stateDict, norm, onProgress) => {
+      const { logits } = await forward(spec, stateDict, norm, onProgress, `evaluate ${spec.name} (decomposed head)`);
+      return accuracy(predictFromLogits(logits, count, spec.classes), Int32Array.from(labels));
+    },
+  };
+}
 
 export function inMemoryTraining(set: ImageSet): TrainingImages {
   return {
@@ -57,7 +65,12 @@ export function inMemoryTraining(set: ImageSet): TrainingImages {
 }
 
 export function inMemoryEvaluation(set: ImageSet): EvaluationImages {
-  return { count: set.count, hashInto: hashSet(set), accuracy: (spec, sd, norm, onProgress) => decomposedTestAccuracy(spec, sd, set, norm, onProgress) };
+  return evaluationImages(set.count, set.labels, hashSet(set), (spec, sd, norm, onProgress, stage) => extractWithWeights(spec, sd, set, { norm, augmentSeed: null, onProgress, stage }));
+}
+
+/** Eval-mode test accuracy of a state dict (its head already masked, for a decomposed model) on in-memory images. */
+export function decomposedTestAccuracy(spec: ModelSpec, stateDict: StateDict, test: ImageSet, norm: string, onProgress?: Progress): Promise<number> {
+  return inMemoryEvaluation(test).accuracy(spec, stateDict, norm, onProgress);
 }
 
 /** A list of image files with their labels (an ImageList of src/data/imagenet, or part of one). */
@@ -99,16 +112,13 @@ export function fileTraining(list: LabelledFiles, recipe: Recipe, opts: { worker
 /** Image files through the recipe (no augmentation), scored on a forward engine built from the weights. */
 export function fileEvaluation(list: LabelledFiles, recipe: Recipe, opts: { engine?: EngineChoice; batchSize?: number } = {}): EvaluationImages {
   squareSide(recipe);
-  return {
-    count: list.files.length, hashInto: hashFiles(list, recipe),
-    accuracy: async (spec, stateDict, norm, onProgress) => {
-      const engine = await createEngine(spec, stateDict, opts.engine);
-      try {
-        const r = await extractFiles(engine, { files: [...list.files], labels: Uint16Array.from(list.labels) }, { recipe, norm, batchSize: opts.batchSize, onProgress, stage: `evaluate ${spec.name} (decomposed head)` });
-        return accuracy(predictFromLogits(r.logits!, r.count, r.classes), Int32Array.from(r.labels));
-      } finally {
-        engine.dispose();
-      }
-    },
-  };
+  return evaluationImages(list.files.length, list.labels, hashFiles(list, recipe), async (spec, stateDict, norm, onProgress, stage) => {
+    const engine = await createEngine(spec, stateDict, opts.engine);
+    try {
+      const r = await extractFiles(engine, { files: [...list.files], labels: Uint16Array.from(list.labels) }, { recipe, norm, batchSize: opts.batchSize, onProgress, stage });
+      return { features: r.features!, logits: r.logits! };
+    } finally {
+      engine.dispose();
+    }
+  });
 }
