@@ -4,7 +4,9 @@
  * after; then CSG's per-class channels (the k largest gates of G[y]) against Algorithm 1's S_y on the same
  * network: overlap, decomposed accuracy, noise ablation and the channels' MI with the class.
  */
-import { getNormalisation, type ImageSet } from "../data";
+import { getNormalisation, type ImageSet, mulberry32 } from "../data";
+import type { Recipe } from "../data/preprocess";
+import { scanTree } from "../data/trees";
 import { extractWithWeights } from "../features/extract";
 import {
   channelClassMutualInfo,
@@ -24,10 +26,12 @@ import { loadPretrained, type Pretrained } from "../models/pretrained";
 import type { ModelSpec } from "../models/spec";
 import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
-import { type CsgHyperparameters, type CsgResult, type CsgStart, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
-import { cifarModelEntry } from "../models/registry";
+import { type CsgHyperparameters, type CsgResult, type CsgStart, fileEvaluation, fileTraining, initialStateDict, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
+import { cifarModelEntry, modelEntry } from "../models/registry";
 import { cifarResNetSpec } from "../models/families/cifar-resnet";
 
+import type { DataSource } from "./decompose";
+import { spreadSubset } from "./imagenet";
 import { runNoiseAblation } from "./noise-ablation";
 import { loadRetrainingImages } from "./retraining";
 import { DEFAULT_SETUP } from "./setup";
@@ -161,4 +165,97 @@ export function compareWithAlgorithm1(net: NetworkFeatures, gates: GateMatrix, k
       sets: { algorithm1, csg },
     };
   });
+}
+
+export interface TreeCsgOptions {
+  /** A torchvision family model of the registry (Table 1's rows: resnet18, resnet34). */
+  model: string;
+  data: Exclude<DataSource, { kind: "cifar10" }>;
+  /**
+   * from pretrained: the starting weights (default: the registry's ImageNet checkpoint). A head whose classes
+   * differ from the tree's is replaced by a new one, drawn as PyTorch initialises nn.Linear (seeded).
+   */
+  weights?: string;
+  from?: CsgStart;
+  hyperparameters?: Partial<CsgHyperparameters>;
+  /** Input normalisation (default: checkpoint, ImageNet's statistics). */
+  norm?: string;
+  /** Square input side (default: 64 for Tiny ImageNet, as its images come; the model's crop for other trees). */
+  side?: number;
+  /** Every step-th image so that about this many train / evaluate (all classes kept). */
+  trainImages?: number;
+  testImages?: number;
+  cacheDir?: string;
+  onProgress?: Progress;
+  /** Stops between batches, keeping the last epoch's checkpoint; a new call resumes from it. */
+  signal?: AbortSignal;
+}
+
+export interface TreeCsgExperiment {
+  model: string;
+  norm: string;
+  spec: ModelSpec;
+  classes: string[];
+  /** Whether the starting head was replaced (ImageNet's 1,000 classes against the tree's). */
+  newHead: boolean;
+  result: CsgResult;
+  images: { train: number; test: number };
+  before: FeatureReport;
+  after: FeatureReport;
+  density: number;
+}
+
+/**
+ * A head of `classes` rows for `features` inputs as torch.nn.Linear draws it: weight and bias uniform in
+ * +-1/sqrt(features) (kaiming_uniform with a = sqrt(5) gives that bound), from a seeded stream.
+ */
+export function freshHead(classes: number, features: number, seed: number): { weight: Float32Array; bias: Float32Array } {
+  const rng = mulberry32(seed);
+  const bound = 1 / Math.sqrt(features);
+  const draw = (n: number) => Float32Array.from({ length: n }, () => (2 * rng() - 1) * bound);
+  return { weight: draw(classes * features), bias: draw(classes) };
+}
+
+/**
+ * Table 1's Tiny ImageNet rows (or CSG on any image tree): CSG training of a torchvision ResNet on the tree's
+ * training images (decoded and augmented on worker threads), its STD and CSG path accuracy on the validation
+ * images, G's density and the MIS of the pooled validation features before and after. Everything is checked
+ * (model, tree layout, hyperparameters, weights against the architecture) before the first image is decoded.
+ */
+export async function runCsgOnTree(o: TreeCsgOptions): Promise<TreeCsgExperiment> {
+  const entry = modelEntry(o.model);
+  if (entry.kind !== "torchvision") throw new Error(`${o.model} is a CIFAR ResNet: it trains on CIFAR-10 (leave the data out); image trees take torchvision's models (resnet18, resnet34, ...)`);
+  const norm = o.norm ?? "checkpoint";
+  getNormalisation(norm);
+  const tree = o.data.tree ?? scanTree(o.data.root, o.data.kind, o.data.kind === "folder" ? o.data : undefined);
+  for (const split of ["train", "val"] as const) if (tree.splits[split] === undefined) throw new Error(`${tree.root} has no ${split} split; CSG trains on train/ and evaluates on val/`);
+  const side = o.side ?? (o.data.kind === "tiny-imagenet" ? 64 : entry.preset.crop);
+  const spec = entry.buildSpec(tree.classes.length, side);
+  const from = o.from ?? "pretrained";
+  let stateDict: StateDict | undefined;
+  let newHead = false;
+  if (from === "pretrained") {
+    const start = await loadPretrained(o.model, { weights: o.weights, cacheDir: o.cacheDir, onProgress: o.onProgress });
+    stateDict = new Map(start.stateDict);
+    if (start.spec.classes !== spec.classes) {
+      newHead = true;
+      const head = freshHead(spec.classes, spec.featureWidth, o.hyperparameters?.seed ?? 0);
+      stateDict.set(`${entry.headParam}.weight`, { shape: [spec.classes, spec.featureWidth], data: head.weight });
+      stateDict.set(`${entry.headParam}.bias`, { shape: [spec.classes], data: head.bias });
+    }
+  }
+  // A new head starts untrained: the original code's 10 warm-up epochs of the STD path come first, then CSG.
+  const hyperparameters = newHead ? { warmupEpochs: 10, epochs: 20, ...o.hyperparameters } : o.hyperparameters;
+  const recipe: Recipe = { kind: "squash", size: side, interpolation: "bilinear" };
+  const train = fileTraining(spreadSubset(tree.splits.train!, o.trainImages), recipe);
+  const test = fileEvaluation(spreadSubset(tree.splits.val!, o.testImages), recipe);
+  const options = { spec, stateDict, from, train, test, norm, cacheDir: o.cacheDir, onProgress: o.onProgress, signal: o.signal, ...hyperparameters };
+  const h = resolveCsgOptions(options);
+  const labels = Int32Array.from(test.labels);
+  const first = stateDict ?? initialStateDict(spec, h.seed);
+  const before = featureReport({ data: (await test.forward(spec, first, norm, o.onProgress, `extract ${spec.name} features before CSG`)).features, rows: test.count, cols: spec.featureWidth }, labels, spec.classes);
+  const result = await trainCsg(options);
+  const trained = result.testFeatures ?? (await test.forward(spec, result.stateDict, norm, o.onProgress)).features;
+  const after = featureReport({ data: trained, rows: test.count, cols: spec.featureWidth }, labels, spec.classes);
+  return { model: o.model, norm, spec, classes: tree.classes, newHead, result, images: { train: train.count, test: test.count }, before, after, density: l1Density(result.gates.data) };
 }

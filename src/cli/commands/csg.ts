@@ -3,24 +3,36 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveCacheDir } from "../../artifacts";
 import { writeFileAtomic } from "../../artifacts/atomic-write";
+import { NORMALISATIONS } from "../../data";
 import { SPLIT_SIZES } from "../../data/image-set";
-import { runCsgExperiment } from "../../experiments/csg";
-import { cifarModelEntry } from "../../models/registry";
+import { runCsgExperiment, runCsgOnTree } from "../../experiments/csg";
+import { cifarModelEntry, modelEntry } from "../../models/registry";
 import { cifarResNetSpec } from "../../models/families/cifar-resnet";
 import { csgDefaults, type CsgHyperparameters, type CsgStart, resolveCsgHyperparameters, saveCsg } from "../../training";
 import { type Command, intOption, numberOption, percent } from "../command";
 import { stderrProgress } from "../progress";
-import { modelChoice, MODEL_OPTIONS } from "./model-options";
+import { dataSource, modelChoice, MODEL_OPTIONS } from "./model-options";
 
 const pretrainedDefaults = csgDefaults("pretrained");
+
+/** A torchvision model's description, refusing a CIFAR ResNet (those train on CIFAR-10, without --data). */
+function torchvisionSpec(model: string) {
+  const entry = modelEntry(model);
+  if (entry.kind !== "torchvision") throw new Error(`${model} is a CIFAR ResNet: it trains on CIFAR-10 (leave --data out); image trees take torchvision's models (resnet18, resnet34, ...)`);
+  return entry.buildSpec();
+}
 
 export const csgCommand: Command = {
   name: "csg",
   summary:
-    "Train class-specific gates (CSG, Liang et al. 2020: the baseline of the paper's Table 1) on a CIFAR-10 ResNet, from its pretrained checkpoint or from scratch, and print the STD and CSG path accuracy before and after, the gates' L1 density and the mutual information score (MIS); saves the weights and the gate matrix.",
+    "Train class-specific gates (CSG, Liang et al. 2020: the baseline of the paper's Table 1) on a CIFAR-10 ResNet, or on a torchvision ResNet over Tiny ImageNet or another image tree, from pretrained weights or from scratch, and print the STD and CSG path accuracy before and after, the gates' L1 density and the mutual information score (MIS); saves the weights and the gate matrix.",
   options: {
     model: MODEL_OPTIONS.model,
-    norm: { ...MODEL_OPTIONS.norm, default: "cifar" },
+    norm: { type: "string", valueName: "NAME", description: `input normalisation: ${Object.keys(NORMALISATIONS).join(" | ")} (default: cifar on CIFAR-10; checkpoint, ImageNet's mean and std, on an image tree)` },
+    data: { type: "string", default: "cifar10", valueName: "SOURCE", description: "cifar10 (the CIFAR ResNets), or an image tree for torchvision's ResNets: tiny-imagenet:DIR (Table 1's Tiny ImageNet rows; a folder or tiny-imagenet-200.zip), imagenet:DIR or folder:DIR" },
+    "train-dir": MODEL_OPTIONS["train-dir"],
+    "test-dir": MODEL_OPTIONS["test-dir"],
+    weights: { type: "string", valueName: "FILE", description: "image trees, --from pretrained: the starting weights (default the registry's ImageNet checkpoint); a head with other classes is replaced by a fresh one (then 10 STD warm-up epochs of 20, unless set)" },
     limit: { type: "string", valueName: "N", description: "train on the first N training images and evaluate on the first N test images (quick looks)" },
     from: { type: "string", default: "pretrained", valueName: "START", description: "pretrained (fine-tune the checkpoint with Adam) | scratch (random weights, SGD 0.1: GPU-scale hours)" },
     epochs: { type: "string", valueName: "N", description: `epochs in all, STD and CSG (default: ${pretrainedDefaults.epochs} from pretrained, ${csgDefaults("scratch").epochs} from scratch)` },
@@ -36,7 +48,8 @@ export const csgCommand: Command = {
     out: { type: "string", valueName: "DIR", description: "folder for model.dctn (weights, gates, history) and gates.json (default: the cache's csg/<model>-<start>-e<epochs>-seed<seed>/)" },
   },
   async run(values, _positionals, ctx) {
-    const choice = modelChoice({ ...values, "batch-size": undefined });
+    const onTree = dataSource(String(values.data ?? "cifar10"), values).kind !== "cifar10";
+    const choice = modelChoice({ ...values, "batch-size": undefined, norm: values.norm ?? (onTree ? "checkpoint" : "cifar") });
     const from = String(values.from) as CsgStart;
     if (from !== "pretrained" && from !== "scratch") throw new Error(`--from must be pretrained or scratch, got "${values.from}"`);
     const hyperparameters: Partial<CsgHyperparameters> = {
@@ -52,15 +65,23 @@ export const csgCommand: Command = {
       seed: intOption(values, "seed", 0),
     };
     const limit = choice.limit;
-    // Resolved (and checked) here only to name the default output folder; runCsgExperiment resolves them again.
-    const h = resolveCsgHyperparameters(cifarResNetSpec(cifarModelEntry(choice.model, "decomp csg").depth), { ...hyperparameters, from });
-    const outDir = typeof values.out === "string" ? values.out : path.join(resolveCacheDir(), "csg", `${choice.model}-${from}-e${h.epochs}-seed${h.seed}`);
+    const tree = choice.data.kind === "cifar10" ? null : choice.data;
+    // Resolved (and checked) here only to name the default output folder; the run resolves them again.
+    const spec = tree === null ? cifarResNetSpec(cifarModelEntry(choice.model, "decomp csg").depth) : torchvisionSpec(choice.model);
+    const h = resolveCsgHyperparameters(spec, { ...hyperparameters, from });
+    const where = tree === null ? "" : `-${tree.kind}`;
+    const outDir = typeof values.out === "string" ? values.out : path.join(resolveCacheDir(), "csg", `${choice.model}${where}-${from}-e${h.epochs}-seed${h.seed}`);
     if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} is a file; give a folder`);
     const onProgress = stderrProgress();
-    const run = await runCsgExperiment({
-      model: choice.model, norm: choice.norm, from, hyperparameters,
-      trainImages: Math.min(limit ?? SPLIT_SIZES.train, SPLIT_SIZES.train), testImages: Math.min(limit ?? SPLIT_SIZES.test, SPLIT_SIZES.test), onProgress,
-    });
+    const run = tree === null
+      ? await runCsgExperiment({
+        model: choice.model, norm: choice.norm, from, hyperparameters,
+        trainImages: Math.min(limit ?? SPLIT_SIZES.train, SPLIT_SIZES.train), testImages: Math.min(limit ?? SPLIT_SIZES.test, SPLIT_SIZES.test), onProgress,
+      }).then((r) => ({ ...r, images: { train: r.images.train.count, test: r.images.test.count }, newHead: false }))
+      : await runCsgOnTree({
+        model: choice.model, data: tree, weights: choice.weights, from, hyperparameters, norm: choice.norm,
+        trainImages: limit ?? undefined, testImages: limit ?? undefined, onProgress,
+      });
     const { history } = run.result;
     const last = history.stdAccuracy.length - 1;
     fs.mkdirSync(outDir, { recursive: true });
@@ -73,7 +94,7 @@ export const csgCommand: Command = {
     const engine = history.epochs[0]?.engine ?? "none (0 epochs)";
     const epochs = history.epochs.map((e) => e.path.toUpperCase()).join(" ");
     ctx.log(
-      `${choice.model} CSG from ${from}, ${history.epochs.length} epoch(s) [${epochs}] on ${run.images.train.count} training images (${engine}); ${run.images.test.count} test images:\n` +
+      `${choice.model} CSG from ${from}${run.newHead ? " (a new head for the tree's classes)" : ""}, ${history.epochs.length} epoch(s) [${epochs}] on ${run.images.train} training images (${engine}); ${run.images.test} test images:\n` +
         `  STD path accuracy ${percent(history.stdAccuracy[0]).toFixed(2)}% -> ${percent(history.stdAccuracy[last]).toFixed(2)}%\n` +
         `  CSG path accuracy (true-label gates) ${percent(history.csgAccuracy[0]).toFixed(2)}% -> ${percent(history.csgAccuracy[last]).toFixed(2)}%\n` +
         `  L1 density ${history.density[0].toFixed(4)} -> ${run.density.toFixed(4)}\n` +
@@ -82,7 +103,7 @@ export const csgCommand: Command = {
     );
     return {
       model: choice.model, norm: choice.norm, from, engine, hyperparameters: run.result.hyperparameters,
-      trainImages: run.images.train.count, testImages: run.images.test.count,
+      data: choice.data.kind, newHead: run.newHead, trainImages: run.images.train, testImages: run.images.test,
       stdAccuracy: { before: percent(history.stdAccuracy[0]), after: percent(history.stdAccuracy[last]) },
       csgAccuracy: { before: percent(history.csgAccuracy[0]), after: percent(history.csgAccuracy[last]) },
       density: { before: history.density[0], after: run.density },
