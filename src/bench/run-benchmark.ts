@@ -84,8 +84,14 @@ const WASM_THREADS_REASON =
   "WASM_HAS_MULTITHREAD_SUPPORT loads the threaded-simd build, but Emscripten's pthread pool then starts its " +
   "workers from blob: URLs, which Node's worker_threads rejects (ERR_WORKER_PATH), so the backend fails to initialise";
 
-/** The CIFAR ResNet depth the PyTorch script builds for a benchmarked model. */
-const depthOf = (p: Pretrained) => cifarModelEntry(p.entry.name, "the PyTorch side of decomp bench").depth;
+/** The depth of an option-A CIFAR ResNet, the architecture the PyTorch script builds. */
+function optionADepth(name: string): number {
+  const depth = cifarModelEntry(name, "decomp bench --models").depth;
+  if (depth === null) throw new Error(`decomp bench --models compares against PyTorch's option-A CIFAR ResNets (resnet20 ... resnet110), not ${name}`);
+  return depth;
+}
+
+const depthOf = (p: Pretrained) => optionADepth(p.entry.name);
 
 function throughput(backend: string, sweep: BatchTiming[]): EngineThroughput {
   return { backend, best: fastest(sweep), sweep };
@@ -114,7 +120,7 @@ const CHOICES = { torchModes: ["eager", "frozen"], torchAllocators: ["default", 
 
 /** Every option checked before the first model loads: a typo must not cost the minutes of a benchmark. */
 export function validateBenchOptions(opts: BenchOptions): void {
-  for (const name of opts.models ?? []) cifarModelEntry(name, "decomp bench --models");
+  for (const name of opts.models ?? []) optionADepth(name);
   for (const name of opts.imagenetModels ?? []) {
     if (modelEntry(name).kind !== "torchvision") throw new Error(`--imagenet-models takes torchvision models (decomp models lists them), not ${name}`);
   }

@@ -6,6 +6,7 @@
  */
 import { getNormalisation, type ImageSet, mulberry32 } from "../data";
 import type { Recipe } from "../data/preprocess";
+import { TINY_IMAGENET_URL } from "../data/tiny-imagenet";
 import { scanTree } from "../data/trees";
 import { extractWithWeights } from "../features/extract";
 import {
@@ -28,7 +29,6 @@ import type { Progress } from "../progress";
 import type { StateDict } from "../torch";
 import { type CsgHyperparameters, type CsgResult, type CsgStart, fileEvaluation, fileTraining, initialStateDict, resolveCsgHyperparameters, resolveCsgOptions, trainCsg } from "../training";
 import { cifarModelEntry, modelEntry } from "../models/registry";
-import { cifarResNetSpec } from "../models/families/cifar-resnet";
 
 import type { DataSource } from "./decompose";
 import { spreadSubset } from "./imagenet";
@@ -62,7 +62,10 @@ export interface CsgExperiment {
   model: string;
   norm: string;
   spec: ModelSpec;
-  pretrained: Pretrained;
+  /** The published checkpoint (null when training from scratch a model that has none). */
+  pretrained: Pretrained | null;
+  /** The weights training started from: the checkpoint's, or the seeded initial ones from scratch. */
+  startWeights: StateDict;
   result: CsgResult;
   images: { train: ImageSet; test: ImageSet; trainSplit: number };
   testLabels: Labels;
@@ -85,19 +88,23 @@ export function featureReport(features: FeatureMatrix, labels: Labels, classes: 
 
 export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExperiment> {
   const norm = o.norm ?? DEFAULT_SETUP.norm;
+  const entry = cifarModelEntry(o.model, "CSG training on CIFAR-10");
+  const from = o.from ?? "pretrained";
   // The hyperparameters are checked against the architecture before the checkpoint or any image is read.
-  resolveCsgHyperparameters(cifarResNetSpec(cifarModelEntry(o.model, "CSG training").depth), { ...o.hyperparameters, from: o.from });
+  const h = resolveCsgHyperparameters(entry.buildSpec(), { ...o.hyperparameters, from });
   getNormalisation(norm);
-  const pretrained = await loadPretrained(o.model, { onProgress: o.onProgress });
-  const { spec } = pretrained;
+  // From scratch, a model without published weights needs none; one with them keeps its checkpoint for reference.
+  const pretrained = from === "scratch" && entry.checkpointArtifact === null ? null : await loadPretrained(o.model, { onProgress: o.onProgress });
+  const spec = pretrained?.spec ?? entry.buildSpec();
+  const startWeights = from === "pretrained" ? pretrained!.stateDict : initialStateDict(spec, h.seed);
   const images = await loadRetrainingImages(o.trainImages, o.testImages, o.onProgress);
   const options = {
-    spec, stateDict: pretrained.stateDict, from: o.from, train: images.train, test: images.test, norm, cacheDir: o.cacheDir, onProgress: o.onProgress,
+    spec, stateDict: pretrained?.stateDict, from, train: images.train, test: images.test, norm, cacheDir: o.cacheDir, onProgress: o.onProgress,
     ...o.hyperparameters,
   };
   // The images are checked here, before the first extraction.
   resolveCsgOptions(options);
-  const before = featureReport(await featuresOf(spec, pretrained.stateDict, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
+  const before = featureReport(await featuresOf(spec, startWeights, images.test, norm, null, o.onProgress), images.test.labels, spec.classes);
   const result = await trainCsg(options);
   // The trainer's last evaluation already extracted the trained network's test features, unless it had nothing to train.
   const trained = result.testFeatures === undefined
@@ -105,7 +112,7 @@ export async function runCsgExperiment(o: CsgExperimentOptions): Promise<CsgExpe
     : { data: result.testFeatures, rows: images.test.count, cols: spec.featureWidth };
   const after = featureReport(trained, images.test.labels, spec.classes);
   return {
-    model: o.model, norm, spec, pretrained, result, images: { train: images.train, test: images.test, trainSplit: images.trainSplitImages },
+    model: o.model, norm, spec, pretrained, startWeights, result, images: { train: images.train, test: images.test, trainSplit: images.trainSplitImages },
     testLabels: images.test.labels, before, after, density: l1Density(result.gates.data),
   };
 }
@@ -258,4 +265,24 @@ export async function runCsgOnTree(o: TreeCsgOptions): Promise<TreeCsgExperiment
   const trained = result.testFeatures ?? (await test.forward(spec, result.stateDict, norm, o.onProgress)).features;
   const after = featureReport({ data: trained, rows: test.count, cols: spec.featureWidth }, labels, spec.classes);
   return { model: o.model, norm, spec, classes: tree.classes, newHead, result, images: { train: train.count, test: test.count }, before, after, density: l1Density(result.gates.data) };
+}
+
+/** Where notebook 01's Tiny ImageNet rows read from: the folder or zip named by this variable. */
+export const TINY_IMAGENET_ENV = "DECOMP_TINY_IMAGENET";
+
+export type TinyImageNetSource =
+  | { available: true; data: Extract<DataSource, { kind: "tiny-imagenet" }>; reason: null }
+  | { available: false; reason: string };
+
+/** Tiny ImageNet for the notebooks (read and checked), or exactly what is missing and how to supply it. */
+export function tinyImageNetSource(env: Record<string, string | undefined> = process.env): TinyImageNetSource {
+  const root = env[TINY_IMAGENET_ENV];
+  if (root === undefined || root === "") {
+    return { available: false, reason: `${TINY_IMAGENET_ENV} is not set: point it at the tiny-imagenet-200 folder or at tiny-imagenet-200.zip (${TINY_IMAGENET_URL}) and rerun` };
+  }
+  try {
+    return { available: true, data: { kind: "tiny-imagenet", root, tree: scanTree(root, "tiny-imagenet") }, reason: null };
+  } catch (err) {
+    return { available: false, reason: `${TINY_IMAGENET_ENV}=${root}: ${(err as Error).message}` };
+  }
 }

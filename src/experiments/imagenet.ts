@@ -58,8 +58,17 @@ export function imagenetSource(env: Record<string, string | undefined> = process
 
 /** The weights file for `model` in the source's weights folder, or undefined for the registry's. */
 export function weightsFor(source: Extract<ImageNetSource, { available: true }>, model: string): string | undefined {
-  if (source.weightsDir === null) return undefined;
-  const file = path.join(source.weightsDir, `${model}.pth`);
+  return weightsIn(source.weightsDir, model);
+}
+
+/** `<model>.pth` in DECOMP_IMAGENET_WEIGHTS's folder, when there is one (ImageNet weights for a start elsewhere, e.g. Tiny ImageNet). */
+export function imagenetWeightsFile(model: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  return weightsIn(env[IMAGENET_WEIGHTS_ENV] || null, model);
+}
+
+function weightsIn(dir: string | null, model: string): string | undefined {
+  if (dir === null) return undefined;
+  const file = path.join(dir, `${model}.pth`);
   return fs.existsSync(file) ? file : undefined;
 }
 

@@ -40,8 +40,11 @@ export interface LoadPretrainedOptions {
 export async function loadPretrained(name: string, opts: LoadPretrainedOptions = {}): Promise<Pretrained> {
   const entry = modelEntry(name);
   // A user's file is used as it is; the registry's checkpoint is fetched and verified first.
-  const checkpointPath =
-    opts.weights ?? (await fetchArtifact(entry.checkpointArtifact, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir }));
+  const artifact = entry.checkpointArtifact;
+  if (opts.weights === undefined && artifact === null) {
+    throw new Error(`${name} has no published weights: pass --weights FILE (a PyTorch state dict of this architecture), or train it (decomp csg --model ${name} --from scratch)`);
+  }
+  const checkpointPath = opts.weights ?? (await fetchArtifact(artifact!, { file: opts.checkpointPath, onProgress: opts.onProgress, cacheDir: opts.cacheDir }));
   const { stateDict: stored, sha256: checkpointSha256 } = await readWeights(checkpointPath);
   const stateDict = entry.adaptStateDict(stored);
   const spec = entry.buildSpec(classesOf(entry, stateDict, checkpointPath), opts.inputSize);

@@ -10,6 +10,7 @@ import { renameLegacyDenseNetKeys, TORCHVISION_DENSENETS, torchvisionDenseNetSpe
 import { TORCHVISION_EFFICIENTNETS, torchvisionEfficientNetSpec } from "./families/torchvision-efficientnet";
 import { TORCHVISION_RESNETS, torchvisionResNetSpec } from "./families/torchvision-resnet";
 import { type ModelSpec } from "./spec";
+import { cifarBasicResNetSpec } from "./families/cifar-basic-resnet";
 import { cifarResNetSpec } from "./families/cifar-resnet";
 
 /**
@@ -27,10 +28,10 @@ const PAPER_RECIPE: Recipe = { kind: "squash", size: 224, interpolation: "biline
 interface EntryBase {
   name: string;
   family: string;
-  /** Id of the checkpoint in data/manifest.json. */
-  checkpointArtifact: string;
-  /** Top-1 accuracy published with the checkpoint on its own dataset (fraction). */
-  publishedAccuracy: number;
+  /** Id of the checkpoint in data/manifest.json; null for an architecture without published weights (--weights, or train one). */
+  checkpointArtifact: string | null;
+  /** Top-1 accuracy published with the checkpoint on its own dataset (fraction); null without published weights. */
+  publishedAccuracy: number | null;
   /** The dataset the registry's checkpoint was trained on. */
   dataset: "cifar10" | "imagenet";
   /** State-dict prefix of the final linear layer, whose weight's rows give the number of classes. */
@@ -43,14 +44,16 @@ interface EntryBase {
 
 export interface CifarModelEntry extends EntryBase {
   kind: "cifar-resnet";
-  /** Depth passed to cifarResNetSpec. */
-  depth: number;
+  /** Depth passed to cifarResNetSpec (the option-A ResNets of pytorch_resnet_cifar10); null for the BasicBlock 64-512 variants. */
+  depth: number | null;
   /** Which input normalisation the weights expect (named in src/data/transforms.ts NORMALISATIONS). */
   normalisation: "checkpoint";
 }
 
 export interface TorchvisionModelEntry extends EntryBase {
   kind: "torchvision";
+  checkpointArtifact: string;
+  publishedAccuracy: number;
   preset: EvalPreset;
 }
 
@@ -71,6 +74,27 @@ const cifar = (depth: number, testErrorPercent: number): CifarModelEntry => ({
   buildSpec: (classes = 10, inputSize = 32) => {
     if (inputSize !== 32) throw new Error(`resnet${depth} takes 32 x 32 CIFAR images, not ${inputSize} x ${inputSize}`);
     return cifarResNetSpec(depth, classes);
+  },
+  adaptStateDict: unchanged,
+});
+
+/**
+ * The CIFAR ResNet18/34 variant (BasicBlock stages of 64-512 channels; src/models/families/cifar-basic-resnet.ts):
+ * no published checkpoint, so its weights come from --weights or from training (decomp csg --from scratch).
+ */
+const cifarBasic = (name: string): CifarModelEntry => ({
+  kind: "cifar-resnet",
+  name,
+  family: "CIFAR ResNet, BasicBlock 64-512 (no published weights)",
+  depth: null,
+  checkpointArtifact: null,
+  publishedAccuracy: null,
+  dataset: "cifar10",
+  headParam: "linear",
+  normalisation: "checkpoint",
+  buildSpec: (classes = 10, inputSize = 32) => {
+    if (inputSize !== 32) throw new Error(`${name} takes 32 x 32 CIFAR images, not ${inputSize} x ${inputSize}`);
+    return cifarBasicResNetSpec(name, classes);
   },
   adaptStateDict: unchanged,
 });
@@ -113,6 +137,8 @@ const ENTRIES: ModelEntry[] = [
   cifar(44, 6.9),
   cifar(56, 6.61),
   cifar(110, 6.32),
+  cifarBasic("cifar_resnet18"),
+  cifarBasic("cifar_resnet34"),
   resnet("resnet18", "ResNet (torchvision)", 69.758),
   resnet("resnet34", "ResNet (torchvision)", 73.314),
   resnet("resnet50", "ResNet (torchvision)", 76.13),

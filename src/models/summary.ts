@@ -30,10 +30,11 @@ export function modelSummaries(): ModelSummary[] {
   return MODEL_NAMES.map((name) => {
     const entry = modelEntry(name);
     const spec = entry.buildSpec();
-    const copy = localCopy(entry.checkpointArtifact);
+    const artifact = entry.checkpointArtifact;
+    const copy = artifact === null ? null : localCopy(artifact);
     return {
       name, family: entry.family, layers: countLayers(spec), featureWidth: spec.featureWidth, classes: spec.classes,
-      inputShape: spec.inputShape, weights: copy?.source ?? null, url: findArtifact(entry.checkpointArtifact).urls[0] ?? null,
+      inputShape: spec.inputShape, weights: copy?.source ?? null, url: artifact === null ? null : (findArtifact(artifact).urls[0] ?? null),
     };
   });
 }

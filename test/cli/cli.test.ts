@@ -11,10 +11,10 @@ describe("decomp CLI", () => {
   it("lists its commands", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const name of ["fetch", "models", "eval", "select", "csg", "forward", "export", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["fetch", "models", "eval", "select", "probe", "csg", "forward", "export", "bench"]) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  it.each(["fetch", "models", "eval", "select", "csg", "forward", "export", "bench"])("'%s --help' describes every option including --json", async (name) => {
+  it.each(["fetch", "models", "eval", "select", "probe", "csg", "forward", "export", "bench"])("'%s --help' describes every option including --json", async (name) => {
     const { code, stdout } = await run(name, "--help");
     expect(code).toBe(0);
     expect(stdout).toContain(`decomp ${name}`);
@@ -27,6 +27,7 @@ describe("decomp CLI", () => {
     const { models } = JSON.parse(stdout);
     expect(models.map((m: { name: string; layers: number; featureWidth: number }) => [m.name, m.layers, m.featureWidth])).toEqual([
       ["resnet20", 20, 64], ["resnet32", 32, 64], ["resnet44", 44, 64], ["resnet56", 56, 64], ["resnet110", 110, 64],
+      ["cifar_resnet18", 21, 512], ["cifar_resnet34", 37, 512],
       ["resnet18", 21, 512], ["resnet34", 37, 512], ["resnet50", 54, 2048], ["resnet101", 105, 2048], ["resnet152", 156, 2048],
       ["wide_resnet50_2", 54, 2048], ["wide_resnet101_2", 105, 2048],
       ["densenet121", 121, 1024], ["densenet161", 161, 2208], ["densenet169", 169, 1664], ["densenet201", 201, 1920],
@@ -35,6 +36,8 @@ describe("decomp CLI", () => {
     expect(models[0].inputShape).toEqual([32, 32, 3]);
     expect(models.find((m: { name: string }) => m.name === "efficientnet_b3").inputShape).toEqual([300, 300, 3]);
     expect(["cache", "mirror"]).toContain(models[0].weights);
+    // No published weights for the BasicBlock CIFAR variants: nothing to find, nowhere to download from.
+    expect(models.find((m: { name: string }) => m.name === "cifar_resnet34")).toMatchObject({ weights: null, url: null });
   });
 
   it("refuses an altered copy of torchvision's weights, naming the expected and the actual sha256", async () => {
@@ -82,7 +85,7 @@ describe("decomp CLI", () => {
   it("names an unknown command and the known ones", async () => {
     const { code, stderr } = await run("evaluate");
     expect(code).toBe(2);
-    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, extract, merge, csg, forward, export, bench\./);
+    expect(stderr).toMatch(/unknown command "evaluate"\. Known commands: fetch, models, eval, select, probe, extract, merge, csg, forward, export, bench\./);
   });
 
   it("rejects an unknown option and points to --help", async () => {

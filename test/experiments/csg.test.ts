@@ -52,8 +52,8 @@ describe("notebook 01's CSG report", () => {
     const byQuantity = new Map(cells.map((r) => [String(r[1]), r]));
     expect(byQuantity.get("STD path accuracy after CSG training (%)")!.slice(2, 4)).toEqual([91.02, 88.09]);
     expect(byQuantity.get("CSG path accuracy (true-label gates) after CSG training (%)")!.slice(2, 4)).toEqual([95, 88.09]);
-    expect(byQuantity.get("STD path accuracy, pretrained (%)")![3]).toBeNull();
-    expect(byQuantity.get("MIS, pretrained -> after CSG training")![2]).toBe("0.1231 -> 0.1400");
+    expect(byQuantity.get("STD path accuracy, at the start (%)")![3]).toBeNull();
+    expect(byQuantity.get("MIS, at the start -> after CSG training")![2]).toBe("0.1231 -> 0.1400");
     const paperOnly = cells.filter((r) => r[0] === "resnet34, CIFAR-10");
     expect(paperOnly.map((r) => [r[2], r[3]])).toEqual([[null, 84.07], [null, 84.07]]);
     expect(String(paperOnly[0][4])).toContain("not run here: training from scratch");

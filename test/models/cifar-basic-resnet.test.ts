@@ -12,6 +12,7 @@ import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { pickStages } from "../../src/models/spec";
 import { createTfjsEngine } from "../../src/models/tfjs-engine";
 import { loadTorchCheckpoint } from "../../src/torch";
+import { runCli } from "../cli/run-cli";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-cifar-basic-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -50,4 +51,19 @@ describe("cifar_resnet34 against PyTorch", () => {
     ]);
     expect(() => cifarBasicResNetSpec("cifar_resnet50")).toThrow("unknown CIFAR BasicBlock ResNet 'cifar_resnet50'; known: cifar_resnet18, cifar_resnet34");
   });
+});
+
+describe("cifar_resnet34 in the registry (no published weights)", () => {
+  it("trains with CSG from scratch (decomp csg --from scratch), and asks for weights where it has none", async () => {
+    const r = await runCli("csg", "--model", "cifar_resnet34", "--from", "scratch", "--limit", "32", "--epochs", "1", "--warmup", "0", "--period", "1", "--phase", "0", "--batch-size", "16", "--out", path.join(scratch, "csg34"), "--json");
+    expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    const out = JSON.parse(r.stdout);
+    expect([out.model, out.from, out.trainImages, out.epochs.map((e: { path: string }) => e.path)]).toEqual(["cifar_resnet34", "scratch", 32, ["csg"]]);
+    // The saved state dict holds the architecture's keys, for PyTorch (scripts/make-cifar-basic-resnet.py's Net).
+    const saved = (await import("../../src/training")).loadCsg(path.join(scratch, "csg34", "model.dctn")).stateDict;
+    expect(saved.get("layer4.2.conv2.weight")?.shape).toEqual([512, 512, 3, 3]);
+    expect(saved.get("layer2.0.shortcut.0.weight")?.shape).toEqual([128, 64, 1, 1]);
+    const noWeights = await runCli("eval", "--model", "cifar_resnet34");
+    expect(noWeights.stderr).toContain("cifar_resnet34 has no published weights: pass --weights FILE (a PyTorch state dict of this architecture), or train it (decomp csg --model cifar_resnet34 --from scratch)");
+  }, 300_000);
 });

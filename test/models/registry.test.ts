@@ -7,15 +7,17 @@ import { loadParityFixture, maxAbsDiff } from "./parity-fixture";
 
 describe("model registry", () => {
   it("lists the five CIFAR ResNets, each bound to a manifest checkpoint", () => {
-    expect(CIFAR_MODEL_NAMES).toEqual(["resnet20", "resnet32", "resnet44", "resnet56", "resnet110"]);
+    expect(CIFAR_MODEL_NAMES).toEqual(["resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "cifar_resnet18", "cifar_resnet34"]);
     const manifest = loadManifest();
-    for (const name of CIFAR_MODEL_NAMES) {
+    for (const name of CIFAR_MODEL_NAMES.slice(0, 5)) {
       const entry = MODELS[name];
       if (entry.kind !== "cifar-resnet") throw new Error(`${name} is not a CIFAR ResNet`);
       expect(`resnet${entry.depth}`).toBe(name);
       expect(entry.normalisation).toBe("checkpoint");
-      expect(findArtifact(entry.checkpointArtifact, manifest).file).toMatch(new RegExp(`^${name}-[0-9a-f]{8}\\.th$`));
+      expect(findArtifact(entry.checkpointArtifact!, manifest).file).toMatch(new RegExp(`^${name}-[0-9a-f]{8}\\.th$`));
     }
+    // The BasicBlock 64-512 variants have no published weights: --weights, or training from scratch.
+    for (const name of ["cifar_resnet18", "cifar_resnet34"]) expect([MODELS[name].checkpointArtifact, MODELS[name].publishedAccuracy, MODELS[name].buildSpec().featureWidth]).toEqual([null, null, 512]);
     expect(MODELS.resnet20.publishedAccuracy).toBe(0.9173);
     expect(MODELS.resnet56.publishedAccuracy).toBe(0.9339);
   });
@@ -29,7 +31,7 @@ describe("model registry", () => {
     ]);
     const rows = torchvision.map((name) => {
       const entry = modelEntry(name);
-      const artifact = findArtifact(entry.checkpointArtifact, manifest);
+      const artifact = findArtifact(entry.checkpointArtifact!, manifest);
       const spec = entry.buildSpec();
       const recipe = inputRecipe(entry, "torchvision");
       const check = artifact.sha256 !== null ? `sha256 ${artifact.sha256.slice(0, 8)}...` : artifact.sha256Prefix === undefined ? null : `prefix ${artifact.sha256Prefix}`;
@@ -63,7 +65,7 @@ describe("model registry", () => {
   });
 
   it("rejects an unknown name, listing the known ones", () => {
-    expect(() => modelEntry("resnet19")).toThrow("unknown model 'resnet19'; known models: resnet20, resnet32, resnet44, resnet56, resnet110, resnet18,");
+    expect(() => modelEntry("resnet19")).toThrow("unknown model 'resnet19'; known models: resnet20, resnet32, resnet44, resnet56, resnet110, cifar_resnet18, cifar_resnet34, resnet18,");
     expect(() => modelEntry("toString")).toThrow(/unknown model 'toString'/);
   });
 

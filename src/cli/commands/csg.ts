@@ -7,7 +7,6 @@ import { NORMALISATIONS } from "../../data";
 import { SPLIT_SIZES } from "../../data/image-set";
 import { runCsgExperiment, runCsgOnTree } from "../../experiments/csg";
 import { cifarModelEntry, modelEntry } from "../../models/registry";
-import { cifarResNetSpec } from "../../models/families/cifar-resnet";
 import { csgDefaults, type CsgHyperparameters, type CsgStart, resolveCsgHyperparameters, saveCsg } from "../../training";
 import { type Command, intOption, numberOption, percent } from "../command";
 import { stderrProgress } from "../progress";
@@ -67,7 +66,7 @@ export const csgCommand: Command = {
     const limit = choice.limit;
     const tree = choice.data.kind === "cifar10" ? null : choice.data;
     // Resolved (and checked) here only to name the default output folder; the run resolves them again.
-    const spec = tree === null ? cifarResNetSpec(cifarModelEntry(choice.model, "decomp csg").depth) : torchvisionSpec(choice.model);
+    const spec = tree === null ? cifarModelEntry(choice.model, "decomp csg on CIFAR-10").buildSpec() : torchvisionSpec(choice.model);
     const h = resolveCsgHyperparameters(spec, { ...hyperparameters, from });
     const where = tree === null ? "" : `-${tree.kind}`;
     const outDir = typeof values.out === "string" ? values.out : path.join(resolveCacheDir(), "csg", `${choice.model}${where}-${from}-e${h.epochs}-seed${h.seed}`);

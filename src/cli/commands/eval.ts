@@ -26,7 +26,7 @@ export const evalCommand: Command = {
     const top1 = percent(accuracy(predictFromLogits(val.logits, test.features.rows, layer.classes), test.labels));
     // A published accuracy belongs to the registry's checkpoint on its own dataset only.
     const p = val.pretrained;
-    const published = p.kind === "registry" && p.registryWeights && p.entry.dataset === choice.data.kind ? percent(p.entry.publishedAccuracy) : null;
+    const published = p.kind === "registry" && p.registryWeights && p.entry.dataset === choice.data.kind && p.entry.publishedAccuracy !== null ? percent(p.entry.publishedAccuracy) : null;
     ctx.log(
       `${modelName(p)} (${val.recipe}, ${choice.norm} normalisation, ${val.backend ?? "cached"}${choice.weights === undefined ? "" : `, weights ${choice.weights}`}): ` +
         `top-1 ${top1.toFixed(2)}% on ${test.features.rows} ${choice.data.kind === "cifar10" ? "test" : "validation"} images of ${layer.classes} classes${published === null ? "" : ` (published: ${published.toFixed(2)}%)`}`,
