@@ -1,5 +1,6 @@
-"""The option-A CIFAR ResNet in PyTorch, written independently of the TypeScript spec: the oracle shared by the
-parity-fixture and benchmark scripts (test and benchmark reference only, never product code)."""
+"""The CIFAR ResNets in PyTorch, written independently of the TypeScript specs: the option-A ResNets (20-110) shared
+by the parity-fixture and benchmark scripts, and the BasicBlock 64-512 variant (ResNet18/34 with projection
+shortcuts) of make-cifar-basic-resnet.py (test and benchmark references only, never product code)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -45,6 +46,44 @@ class CifarResNet(nn.Module):
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         features = x.mean(dim=(2, 3))
+        return features, self.linear(features)
+
+
+class ProjectionBlock(Block):
+    """The same block with a 1 x 1 convolution + BatchNorm shortcut where the shape changes."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__(cin, cout, stride)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(h + self.shortcut(x))
+
+
+class CifarBasicResNet(nn.Module):
+    """Four stages of 64-512 channels, a 3 x 3 stride-1 stem and no max pool; forward returns (pooled features, logits)."""
+
+    def __init__(self, blocks, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        cin, stages = 64, []
+        for i, (width, count) in enumerate(zip([64, 128, 256, 512], blocks)):
+            layer = []
+            for b in range(count):
+                layer.append(ProjectionBlock(cin, width, 2 if i > 0 and b == 0 else 1))
+                cin = width
+            stages.append(nn.Sequential(*layer))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.linear = nn.Linear(512, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        features = F.avg_pool2d(x, 4).flatten(1)
         return features, self.linear(features)
 
 

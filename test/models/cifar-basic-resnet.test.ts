@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { selectBackend } from "../../src/backend";
 import { cifarBasicResNetSpec } from "../../src/models/families/cifar-basic-resnet";
 import { createOnnxEngine } from "../../src/models/onnx-engine";
 import { pickStages } from "../../src/models/spec";
@@ -28,6 +29,7 @@ describe("cifar_resnet34 against PyTorch", () => {
     expect(ref.loadsStrictly).toBe(true);
     const { stateDict } = await loadTorchCheckpoint(path.join(scratch, file));
     const spec = cifarBasicResNetSpec("cifar_resnet34");
+    if (kind === "tfjs") await selectBackend({ force: "cpu", logger: () => {} });
     const engine = kind === "onnx" ? await createOnnxEngine(spec, stateDict, { intraOpThreads: 1 }) : createTfjsEngine(spec, stateDict);
     try {
       const nchw = Float32Array.from(ref.input);
