@@ -12,7 +12,7 @@ import { selectBackend } from "../backend";
 import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
-import { cifarModelEntry, modelEntry } from "../models/registry";
+import { CIFAR_MODEL_NAMES, cifarModelEntry, modelEntry } from "../models/registry";
 import { imagenetExtractReports } from "./imagenet-bench";
 import { passRssReport } from "./pass-rss";
 import { pipelineReport } from "./pipeline-bench";
@@ -86,9 +86,12 @@ const WASM_THREADS_REASON =
 
 /** The depth of an option-A CIFAR ResNet, the architecture the PyTorch script builds. */
 function optionADepth(name: string): number {
-  const depth = cifarModelEntry(name, "decomp bench --models").depth;
-  if (depth === null) throw new Error(`decomp bench --models compares against PyTorch's option-A CIFAR ResNets (resnet20 ... resnet110), not ${name}`);
-  return depth;
+  const entry = modelEntry(name);
+  if (entry.kind !== "cifar-resnet" || entry.depth === null) {
+    const optionA = CIFAR_MODEL_NAMES.filter((m) => cifarModelEntry(m, "decomp bench").depth !== null);
+    throw new Error(`decomp bench --models supports the option-A CIFAR ResNets PyTorch's side builds (${optionA.join(", ")}), not ${name}`);
+  }
+  return entry.depth;
 }
 
 const depthOf = (p: Pretrained) => optionADepth(p.entry.name);

@@ -77,7 +77,7 @@ test("torchvision models at their input size: ours against torchvision in PyTorc
 
 test("--quick lowers the defaults it is not given and keeps explicit options", async () => {
   await expect(runBenchmark({ quick: true, imagenetModels: ["resnet20"] })).rejects.toThrow("--imagenet-models takes torchvision models (decomp models lists them), not resnet20");
-  await expect(runBenchmark({ quick: true, models: ["resnet50"] })).rejects.toThrow("decomp bench --models supports the CIFAR ResNets (resnet20, resnet32, resnet44, resnet56, resnet110), not resnet50");
+  await expect(runBenchmark({ quick: true, models: ["resnet50"] })).rejects.toThrow("decomp bench --models supports the option-A CIFAR ResNets PyTorch's side builds (resnet20, resnet32, resnet44, resnet56, resnet110), not resnet50");
   const report = await runBenchmark({ quick: true, models: ["resnet20"], imagenetModels: [], pipelineImages: 0, python: null, tfjsImages: 0, trainSteps: 0, batches: [16] });
   expect([report.images, report.rounds]).toEqual([2000, 1]);
   expect(report.extract.resnet20.ours.sweep.map((t) => t.batch)).toEqual([16]);

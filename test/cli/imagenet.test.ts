@@ -128,7 +128,7 @@ describe("decomp on an ImageNet-layout tree", () => {
     expect(wrong.stderr).toContain(`resnet50's final layer has 1000 classes but ${tree} has ${CLASSES} class folders`);
     const cifarModel = await runCli("eval", "--model", "resnet20", "--data", `imagenet:${tree}`);
     expect(cifarModel.stderr).toContain("resnet20 is a CIFAR model; ImageNet passes need one of torchvision's families");
-    expect((await runCli("select", "--data", "imagenet")).stderr).toContain("--data must be cifar10, imagenet:DIR (DIR holds train/ and val/) or folder:DIR");
+    expect((await runCli("select", "--data", "imagenet")).stderr).toContain("--data must be cifar10, imagenet:DIR (DIR holds train/ and val/), tiny-imagenet:DIR (Tiny ImageNet 200's folder) or folder:DIR");
     const limited = await runCli("select", ...common, "--limit", "3");
     expect(limited.stderr).toContain("no training image of class 1 (n01443537) among the first 3 (ImageFolder's order groups images by class): Algorithm 1 needs every class");
     expect(cacheFiles(path.join(scratch, "cache-refuse"))).toEqual([]);
