@@ -92,7 +92,7 @@ describe("decomp probe on ResNet20", () => {
     for (const [args, message] of <[string[], string][]>[
       [["--stage", "layer4"], "resnet20 has no stage 'layer4'; its stages are layer1, layer2, layer3"],
       [["--k", "20"], "--k 20 is larger than stage layer1's 16 channels; use k from 1 to 16"],
-      [["--model", "resnet50"], "decomp probe runs on CIFAR-10, so it takes a CIFAR ResNet"],
+      [["--model", "resnet50"], "resnet50 is an ImageNet model: give its data with --data folder:DIR or imagenet:DIR and --per-class N"],
     ]) {
       const r = await runCli("probe", ...args);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(message) });
