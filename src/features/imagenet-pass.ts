@@ -3,7 +3,6 @@
  * (a cluster job's unit of work), merged later into the same whole-split file. Everything is checked — the tree's
  * layout, the weights against the architecture, the classes against the tree's — before the first image is decoded.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { resolveCacheDir } from "../artifacts";
 import { type ImageFolderOptions, probeImages } from "../data/image-folder";
@@ -15,7 +14,7 @@ import type { LinearLayer } from "../method";
 import type { EngineChoice } from "../models/engines";
 import { type LoadedModel, loadAnyModel, modelKey, modelRecipe, openEngine } from "../models/load";
 import type { Progress } from "../progress";
-import { stagedEngine } from "./stages";
+import { stagedEngine, stageNamesId, stageWidths } from "./stages";
 import { checkShard, type FileExtraction, extractFiles, IMAGENET_BATCH_SIZE, listFingerprint, mergePasses, type PassKey, readPass, shardRange, writePass } from "./imagenet";
 
 /** The paper's k1 for ImageNet: a training pass keeps this many ranks unless asked for more. */
@@ -141,7 +140,7 @@ export function firstPerClass(list: ImageList, perClass: number): ImageList {
 
 /** Where a pass (or one shard of it) is cached; every part of the key is in the name. */
 export function passPath(cacheDir: string, key: PassKey, shard?: { index: number; count: number }): string {
-  const what = key.rankDepth !== null ? `ranks${key.rankDepth}` : key.stages === undefined ? "features" : `stages-${createHash("sha256").update(JSON.stringify(key.stages)).digest("hex").slice(0, 12)}`;
+  const what = key.rankDepth !== null ? `ranks${key.rankDepth}` : key.stages === undefined ? "features" : `stages-${stageNamesId(key.stages)}`;
   const part = shard === undefined ? "" : `-shard${shard.index}of${shard.count}`;
   const name = `${key.model}-${key.checkpointSha256.slice(0, 12)}-${key.split}-${key.images.slice(0, 12)}-${key.recipe}-${normalisationId(key.norm)}-${what}-b${key.batchSize}${part}.bin`;
   return path.join(cacheDir, "imagenet", name);
@@ -158,9 +157,7 @@ export async function runImageNetPass(opts: ImageNetPassOptions, prepared?: Prep
   const engine = staged === null ? await openEngine(pretrained, opts.engine) : await staged.open();
   try {
     const shardText = opts.shard === undefined ? "" : ` shard ${opts.shard.index + 1}/${opts.shard.count}`;
-    // An imported graph's stage widths: measured on one blank image, which also refuses a map without spatial axes.
-    const [h, w, c] = engine.spec.inputShape;
-    const widths = staged === null ? null : (staged.widths ?? (await engine.forward(new Float32Array(h * w * c), 1)).stages!.map((st) => st.length));
+    const widths = staged === null ? null : await stageWidths(staged, engine);
     const result = await extractFiles(engine, { files: list.files.slice(range.start, range.end), labels: list.labels.subarray(range.start, range.end) }, {
       recipe,
       norm: key.norm,

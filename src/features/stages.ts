@@ -19,16 +19,12 @@ import { pickStages, withStageOutputs } from "../models/spec";
 import type { StateDict } from "../torch";
 import { featureCachePath, readFeatureCache, writeFeatureCache } from "./cache";
 import type { FeatureSet, FeatureSetKey } from "./feature-set";
+import type { PassStage } from "./imagenet";
 import { featureKey, type GetFeaturesOptions, loadForCifar, validateFeatureOptions } from "./index";
 import { runExtraction } from "./extract";
 
-export interface StageFeatures {
-  name: string;
-  /** Channels of the stage: the width of its pooled features. */
-  width: number;
-  /** count x width, row-major, non-negative (the stage ends in a ReLU). */
-  features: Float32Array;
-}
+/** A stage's name, width (its channels) and pooled features, count x width (non-negative: stages end in a ReLU). */
+export type StageFeatures = PassStage;
 
 export interface StageFeatureSet extends FeatureSetKey {
   count: number;
@@ -47,7 +43,7 @@ type Header = Omit<StageFeatureSet, "labels" | "stages"> & { widths: { name: str
 
 /** The stage cache of a feature key: the penultimate cache's name with `-stages`, and the tensors' names' hash when a user named them. */
 export function stageCachePath(cacheDir: string, key: FeatureSetKey, names?: readonly string[]): string {
-  const named = names === undefined ? "" : `-${createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 12)}`;
+  const named = names === undefined ? "" : `-${stageNamesId(names)}`;
   return featureCachePath(cacheDir, key).replace(/\.bin$/, `-stages${named}.bin`);
 }
 
@@ -82,6 +78,21 @@ export interface StagedEngine {
   names: string[];
   /** Known from the description, or null until a first run measures them (an imported graph). */
   widths: number[] | null;
+}
+
+/**
+ * The stages' widths on an opened engine: the description's, or an imported graph's measured by a first run on one
+ * blank image, which also refuses a tensor without spatial axes before any image is decoded.
+ */
+export async function stageWidths(staged: StagedEngine, engine: ForwardEngine): Promise<number[]> {
+  if (staged.widths !== null) return staged.widths;
+  const [h, w, c] = engine.spec.inputShape;
+  return (await engine.forward(new Float32Array(h * w * c), 1)).stages!.map((s) => s.length);
+}
+
+/** A short hash of the tensor names a user chose, for cache file names. */
+export function stageNamesId(names: readonly string[]): string {
+  return createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 12);
 }
 
 /**
@@ -121,10 +132,7 @@ export async function getStageFeatures(opts: StageFeatureOptions): Promise<Stage
   if (set === null) {
     const engine = await staged.open();
     try {
-      const [h, w, c] = engine.spec.inputShape;
-      // A first run on one blank image measures an imported graph's stage widths and refuses a tensor without
-      // spatial axes, before any image is decoded.
-      const widths = staged.widths ?? (await engine.forward(new Float32Array(h * w * c), 1)).stages!.map((s) => s.length);
+      const widths = await stageWidths(staged, engine);
       const images = await loadCifar10(opts.split, { onProgress: opts.onProgress, cacheDir });
       const view = key.limit === null || key.limit >= images.count ? images : batchView(images, 0, key.limit);
       const out = await runExtraction(engine, view, {
