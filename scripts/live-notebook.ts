@@ -16,7 +16,7 @@ import { CHROMIUM } from "./browser-check";
 const ROOT = path.resolve(__dirname, "..");
 export const JUPYTER_NOTEBOOK = "/usr/bin/jupyter-notebook";
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, "127.0.0.1", () => {
@@ -44,13 +44,17 @@ export async function startNotebookServer(env: NodeJS.ProcessEnv, timeoutMs = 12
     ["--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, `--notebook-dir=${ROOT}`, "--allow-root"],
     { cwd: ROOT, env: { ...env, JUPYTER_RUNTIME_DIR: runtime }, stdio: ["ignore", "pipe", "pipe"] },
   );
+  return waitForServer(child, `http://127.0.0.1:${port}`, token, "jupyter-notebook", timeoutMs);
+}
+
+/** Collects a server's output and waits until its API answers with the token; a dead or silent server fails with its log. */
+export async function waitForServer(child: ChildProcess, url: string, token: string, name: string, timeoutMs: number): Promise<NotebookServer> {
   let log = "";
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`jupyter-notebook exited with ${child.exitCode}:\n${log.slice(-3000)}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${log.slice(-3000)}`);
     try {
       const r = await fetch(`${url}/api/status?token=${token}`);
       if (r.ok) return { url, token, process: child, log: () => log };
@@ -60,7 +64,7 @@ export async function startNotebookServer(env: NodeJS.ProcessEnv, timeoutMs = 12
     await new Promise((r) => setTimeout(r, 300));
   }
   stopProcess(child);
-  throw new Error(`jupyter-notebook did not answer on ${url} within ${timeoutMs / 1000} s:\n${log.slice(-3000)}`);
+  throw new Error(`${name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${log.slice(-3000)}`);
 }
 
 /** Ends a process and everything it started (the server's kernels) by process id. */

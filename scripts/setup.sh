@@ -3,6 +3,9 @@
 # (Debian's python3-torch and python3-torchvision: the full-size torchvision parity test generates its
 # checkpoints and reference outputs with them at test time; python3-scipy writes the ImageNet devkit's meta.mat
 # for the devkit test and is what torchvision reads it with; python3-onnx checks the models decomp export writes).
+# With --lab (npm run lab) or --test also what the JupyterLab 3.6 front end in lab/ runs on: Debian's
+# python3-jupyter-server and python3-jupyterlab-server; --test also builds that front end (its own npm packages,
+# lab/package-lock.json) for the JupyterLab live test. npm run lab builds it on first use.
 # Idempotent: each step checks first, so a second run with everything present takes about a second.
 set -euo pipefail
 
@@ -12,7 +15,10 @@ cd "$ROOT"
 PY=/usr/bin/python3
 TSLAB="$ROOT/node_modules/.bin/tslab"
 DEBIAN_PACKAGES=(python3 jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel python3-jupyter-client jupyter-notebook chromium fonts-liberation)
-if [ "${1:-}" = "--test" ]; then DEBIAN_PACKAGES+=(python3-torch python3-torchvision python3-scipy python3-onnx); fi
+LAB_SERVER=(python3-jupyter-server python3-jupyterlab-server)
+if [ "${1:-}" = "--test" ]; then DEBIAN_PACKAGES+=(python3-torch python3-torchvision python3-scipy python3-onnx "${LAB_SERVER[@]}"); fi
+# A user's own JupyterLab serves `npm run lab` (scripts/lab.ts), unless DECOMP_LAB=build asks for ours.
+if [ "${1:-}" = "--lab" ] && { [ "${DECOMP_LAB:-}" = "build" ] || ! command -v jupyter-lab >/dev/null; }; then DEBIAN_PACKAGES+=("${LAB_SERVER[@]}"); fi
 
 log() { echo "[setup] $*"; }
 
@@ -53,5 +59,8 @@ PYEOF
 if [ "$registered" != "$TSLAB" ]; then
   log "registering the tslab kernel (binary $TSLAB)"
   "$TSLAB" install --python="$PY" --binary="$TSLAB"
+fi
+if [ "${1:-}" = "--test" ]; then
+  node -r ./scripts/register-ts.js scripts/lab-build.ts
 fi
 log "ready: tslab kernel -> $TSLAB"

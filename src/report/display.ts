@@ -29,9 +29,12 @@ function kernelWriter(): WriteDisplayData {
   return jupyter.lastWriteDisplayData;
 }
 
-/** Publishes one output carrying every mime type in the bundle; the frontend picks the richest it can show. */
-export function publish(bundle: MimeBundle): void {
-  kernelWriter()({ data: bundle, metadata: {} }, false);
+/**
+ * Publishes one output carrying every mime type in the bundle; the frontend picks the richest it can show.
+ * `metadata` is the output's metadata, keyed by mime type (a renderer's options, e.g. the charts').
+ */
+export function publish(bundle: MimeBundle, metadata: object = {}): void {
+  kernelWriter()({ data: bundle, metadata }, false);
 }
 
 /** One output that can be replaced in place (Jupyter display_id), e.g. a progress line during a long cell. */

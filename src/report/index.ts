@@ -3,7 +3,7 @@ export { publish, updatableDisplay } from "./display";
 export type { MimeBundle, UpdatableDisplay } from "./display";
 export { PAPER_COLUMN, showTable, tableBundle, tableHtml, tableText } from "./table";
 export type { TableOptions, TableSource } from "./table";
-export { VEGALITE_MIME, chartBundle, chartSvg, showChart } from "./chart";
+export { CHART_METADATA, VEGA_MIME, VEGALITE_MIME, chartBundle, chartSvg, showChart } from "./chart";
 export type { ChartSpec } from "./chart";
 export { composeRows, encodePng, mapGrid, pngBundle, showPng, solidImage, upscale, upscaleRgb } from "./image";
 export { VIRIDIS, overlayMap, viridis } from "./colormap";
