@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
-import { type ImageSet, deriveSeed, normalise } from "../data";
+import { type ImageSet, deriveSeed } from "../data";
 import {
   accuracy,
   checkDensity,
@@ -37,7 +37,7 @@ import { type Progress, silentProgress } from "../progress";
 import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { initialStateDict } from "./init";
-import { type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
+import { epochBatches, type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
 import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
 import { batchNormLayers, copyStateDict, headLayer, trainableNames } from "./params";
 import { SGD_DEFAULTS, sgdStep } from "./sgd";
@@ -343,22 +343,18 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
       let penaltySum = 0;
       let correctSum = 0;
       onProgress({ stage, done: 0, total: train.count, unit: "images" });
-      const imageBytes = train.shape[0] * train.shape[1] * train.shape[2];
-      const pixelBuffer = new Uint8Array(h.batchSize * imageBytes);
-      const inputBuffer = new Float32Array(h.batchSize * imageBytes);
+      const batches = epochBatches(train, order, augmentSeed, h.batchSize, norm);
       const rowBuffer = new Float32Array(h.batchSize * channels);
       const ones = new Float32Array(h.batchSize * channels).fill(1);
       const optimiser = optimisers[pathName];
-      // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
-      for (let first = 0; first + 1 < train.count; first += h.batchSize) {
-        const indices = order.subarray(first, Math.min(first + h.batchSize, train.count));
-        const count = indices.length;
-        const pixels = await train.batch(indices, augmentSeed, pixelBuffer.subarray(0, count * imageBytes));
-        const images = normalise({ count, pixels }, norm, inputBuffer.subarray(0, count * imageBytes));
-        const labels = Array.from(indices, (i) => train.labels[i]);
-        const step = csg
-          ? await csgStep(engine, stateDict, gates, images, labels, h, rowBuffer)
-          : { ...(await engine.step(stateDict, images, labels, count, ones.subarray(0, count * channels))), penalty: 0, gatesGrad: undefined };
+      for (let ready = batches.prepare(0), fed = await ready; fed !== null; fed = await ready) {
+        const { count, start: first, images, labels } = fed;
+        const running = csg
+          ? csgStep(engine, stateDict, gates, images, labels, h, rowBuffer)
+          : engine.step(stateDict, images, labels, count, ones.subarray(0, count * channels)).then((s) => ({ ...s, penalty: 0, gatesGrad: undefined }));
+        // The next batch is augmented and normalised while the step runs.
+        ready = batches.prepare(first + h.batchSize);
+        const step = await running;
         const grads = new Map(learnable[pathName].filter((n) => n !== GATES).map((n) => [n, step.grads.get(n)!]));
         if (step.gatesGrad !== undefined) grads.set(GATES, step.gatesGrad);
         penaltySum += step.penalty * count;

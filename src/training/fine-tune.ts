@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CorruptFileError, readOrHeal, resolveCacheDir } from "../artifacts";
-import { type ImageSet, deriveSeed, normalise } from "../data";
+import { type ImageSet, deriveSeed } from "../data";
 import type { IndexSets } from "../method";
 import type { ModelSpec } from "../models/spec";
 import { type Progress, silentProgress } from "../progress";
@@ -16,7 +16,7 @@ import type { StateDict } from "../torch";
 import { ADAM_DEFAULTS, type AdamState, adamStep, createAdamState } from "./adam";
 import { batchNormLayers, decomposedStateDict, headMask, trainableNames } from "./params";
 import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
-import { type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
+import { epochBatches, type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
 import { createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
@@ -156,28 +156,13 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       let window = { loss: 0, correct: 0, images: 0, batches: 0 };
       let batch = 0;
       onProgress({ stage, done: 0, total: train.count, unit: "images" });
-      // Two batches' pixels (the next one is prepared while this one trains) and one's inputs, reused by every
-      // step: fresh arrays each step kept the garbage collector busy.
-      const imageBytes = train.shape[0] * train.shape[1] * train.shape[2];
-      const pixelBuffers = [new Uint8Array(batchSize * imageBytes), new Uint8Array(batchSize * imageBytes)];
-      const inputBuffer = new Float32Array(batchSize * imageBytes);
-      const batchAt = (start: number, k: number) => {
-        const indices = order.subarray(start, Math.min(start + batchSize, train.count));
-        const pixels = train.batch(indices, augmentSeed, pixelBuffers[k % 2].subarray(0, indices.length * imageBytes));
-        // A batch still being prepared when a step fails is abandoned: its rejection must not go unhandled.
-        pixels.catch(() => undefined);
-        return { indices, pixels };
-      };
-      // A last batch of one image has no batch variance; PyTorch's BatchNorm refuses it too, so it is dropped.
-      let next = train.count > 1 ? batchAt(0, 0) : null;
-      for (let start = 0; start + 1 < train.count; start += batchSize) {
-        const { indices } = next!;
-        const count = indices.length;
-        const pixels = await next!.pixels;
-        next = start + batchSize + 1 < train.count ? batchAt(start + batchSize, batch + 1) : null;
-        const images = normalise({ count, pixels }, norm, inputBuffer.subarray(0, count * imageBytes));
-        const labels = Array.from(indices, (i) => train.labels[i]);
-        const step = await engine.step(stateDict, images, labels, count);
+      const batches = epochBatches(train, order, augmentSeed, batchSize, norm);
+      for (let ready = batches.prepare(0), fed = await ready; fed !== null; fed = await ready) {
+        const { count, start } = fed;
+        const running = engine.step(stateDict, fed.images, fed.labels, count);
+        // The next batch is augmented and normalised while the step runs.
+        ready = batches.prepare(start + batchSize);
+        const step = await running;
         adamStep(params, step.grads, adam, { ...ADAM_DEFAULTS, lr });
         applyBatchStats(bnLayers, stateDict, step);
         batch++;

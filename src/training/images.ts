@@ -4,7 +4,7 @@
  * augmentation depends only on (seed, its index), so a resumed or re-batched run sees the same pixels.
  */
 import type { Hash } from "node:crypto";
-import { augmentationFor, type ImageSet } from "../data";
+import { augmentationFor, type ImageSet, normalise } from "../data";
 import { ImagePool } from "../data/image-pool";
 import { type Recipe, recipeId, recipeOutputSide } from "../data/preprocess";
 import { extractFiles, listFingerprint } from "../features/imagenet";
@@ -121,4 +121,45 @@ export function fileEvaluation(list: LabelledFiles, recipe: Recipe, opts: { engi
       engine.dispose();
     }
   });
+}
+
+/** One training batch ready to feed: normalised inputs (NHWC float32), labels, and where it starts in the order. */
+export interface FedBatch {
+  start: number;
+  count: number;
+  indices: Uint32Array;
+  images: Float32Array;
+  labels: number[];
+}
+
+/**
+ * An epoch's batches in `order`, each augmented and normalised into one of two alternating buffers, so a loop can
+ * prepare batch i + 1 while the engine runs step i (ONNX Runtime's run leaves the JavaScript thread free):
+ * start the step, call prepare for the next batch, then await the step. Two buffers of each kind are reused all
+ * epoch (fresh arrays each step kept the garbage collector busy). A last batch of one image has no batch
+ * variance (PyTorch's BatchNorm refuses it too): prepare resolves to null there, as past the end.
+ */
+export function epochBatches(train: TrainingImages, order: Uint32Array, augmentSeed: number, batchSize: number, norm: string) {
+  const imageBytes = train.shape[0] * train.shape[1] * train.shape[2];
+  const pixels = [new Uint8Array(batchSize * imageBytes), new Uint8Array(batchSize * imageBytes)];
+  const inputs = [new Float32Array(batchSize * imageBytes), new Float32Array(batchSize * imageBytes)];
+  let prepared = 0;
+  return {
+    prepare(start: number): Promise<FedBatch | null> {
+      if (start + 1 >= train.count) return Promise.resolve(null);
+      const k = prepared++ % 2;
+      const indices = order.subarray(start, Math.min(start + batchSize, train.count));
+      const count = indices.length;
+      const ready = train.batch(indices, augmentSeed, pixels[k].subarray(0, count * imageBytes)).then((batch) => ({
+        start,
+        count,
+        indices,
+        images: normalise({ count, pixels: batch }, norm, inputs[k].subarray(0, count * imageBytes)),
+        labels: Array.from(indices, (i) => train.labels[i]),
+      }));
+      // A batch still being prepared when a step fails is abandoned: its rejection must not go unhandled.
+      ready.catch(() => undefined);
+      return ready;
+    },
+  };
 }
