@@ -76,7 +76,7 @@ export async function ensureLabBuild(say: (line: string) => void = () => undefin
   if (!labBuildCurrent()) {
     for (const stale of fs.readdirSync(LAB_DIR).filter((f) => f.startsWith("build.partial-"))) fs.rmSync(path.join(LAB_DIR, stale), { recursive: true, force: true });
     const partial = path.join(LAB_DIR, `build.partial-${process.pid}`);
-    say("building the JupyterLab front end (webpack, about a minute)");
+    say("building the JupyterLab front end (webpack)");
     try {
       await run(process.execPath, [path.join(modules, "webpack", "bin", "webpack.js")], { ...process.env, DECOMP_LAB_OUT: partial }, say);
       fs.writeFileSync(path.join(partial, KEY_FILE), keyOf(BUILD_INPUTS) + "\n");

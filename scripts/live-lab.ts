@@ -115,7 +115,7 @@ export async function labCellViews(page: Page): Promise<LabCellView[]> {
 }
 
 /**
- * Starts an application command in the page (after `prepare`, which may pick the active cell) and waits until
+ * Starts an application command in the page (answering its confirmation dialog when `dialog` says so) and waits until
  * the command has finished and the kernel is idle. Commands that run cells finish when the cells have run.
  */
 async function command(page: Page, id: string, timeoutMs: number, dialog?: "accept"): Promise<void> {
@@ -156,7 +156,7 @@ async function selectCell(page: Page, index: number): Promise<void> {
   }, index);
 }
 
-/** Runs the given cells one after another, each as Shift+Enter-less "Run Selected Cells" does. */
+/** Runs the given cells one after another, each selected alone and run with "Run Selected Cells". */
 export async function runCells(page: Page, indices: number[], timeoutMs: number): Promise<void> {
   for (const i of indices) {
     await selectCell(page, i);

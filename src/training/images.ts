@@ -127,7 +127,6 @@ export function fileEvaluation(list: LabelledFiles, recipe: Recipe, opts: { engi
 export interface FedBatch {
   start: number;
   count: number;
-  indices: Uint32Array;
   images: Float32Array;
   labels: number[];
 }
@@ -153,7 +152,6 @@ export function epochBatches(train: TrainingImages, order: Uint32Array, augmentS
       const ready = train.batch(indices, augmentSeed, pixels[k].subarray(0, count * imageBytes)).then((batch) => ({
         start,
         count,
-        indices,
         images: normalise({ count, pixels: batch }, norm, inputs[k].subarray(0, count * imageBytes)),
         labels: Array.from(indices, (i) => train.labels[i]),
       }));
