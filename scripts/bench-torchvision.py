@@ -5,6 +5,9 @@ A benchmark reference, never product code. Each model runs in its own child proc
 own), with random weights (speed does not depend on their values) on synthetic N(0, 1) inputs of the given
 side, at every batch size and mode; prints one JSON object on stdout.
     /usr/bin/python3 scripts/bench-torchvision.py --models resnet50,efficientnet_b0 --batches 8,16,32 --images 128
+With --train-steps N it instead times N training steps of the first model at the first batch size (median, after
+--warmup untimed ones): BatchNorm in training mode, the final linear layer's weight masked to five features per
+class (the decomposed head), cross-entropy, backward and torch.optim.Adam, as the decomposed fine-tune runs.
 With --export-onnx DIR it instead writes DIR/<model>.onnx (torch.onnx.export, opset 17, dynamic batch, the same
 seeded weights), what the bench imports to time decomp's ONNX importer on a graph torch wrote.
 """
@@ -17,6 +20,7 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 import torchvision
 
 from torchscript import prepare
@@ -51,6 +55,36 @@ def measure(args):
     return {"results": results, "peakRssMiB": peak_kib / 1024}
 
 
+def measure_train(args):
+    torch.set_num_threads(args.threads)
+    model = build(args.models[0]).train()
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    gen = torch.Generator().manual_seed(0)
+    # Which features the mask keeps does not change the speed; five per class as Algorithm 1 at k2 = 5.
+    mask = torch.zeros_like(head.weight)
+    for y in range(mask.shape[0]):
+        mask[y, torch.randperm(mask.shape[1], generator=gen)[:5]] = 1
+    head.forward = lambda x: F.linear(x, head.weight * mask, head.bias)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-6)
+    batch = args.batches[0]
+    images = torch.randn(batch, 3, args.size, args.size, generator=gen)
+    labels = torch.randint(0, mask.shape[0], (batch,), generator=gen)
+    times = []
+    for i in range(args.warmup + args.train_steps):
+        start = time.perf_counter()
+        loss = F.cross_entropy(model(images), labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if i >= args.warmup:
+            times.append(time.perf_counter() - start)
+    times.sort()
+    median = times[len(times) // 2]
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"train": {"batch": batch, "steps": args.train_steps, "msPerStep": median * 1000,
+                      "imagesPerSec": batch / median, "peakRssMiB": peak_kib / 1024}}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", type=lambda s: [m for m in s.split(",") if m], default=["resnet50", "efficientnet_b0"])
@@ -61,6 +95,7 @@ def main():
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--train-steps", type=int, default=0)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--export-onnx", metavar="DIR")
     args = p.parse_args()
@@ -71,13 +106,13 @@ def main():
         print(json.dumps({"exported": args.models}))
         return
     if args.child:
-        print(json.dumps(measure(args)))
+        print(json.dumps(measure_train(args) if args.train_steps > 0 else measure(args)))
         return
     models = []
     for name in args.models:
         argv = [f"--models={name}", "--batches=" + ",".join(map(str, args.batches)), "--modes=" + ",".join(args.modes),
                 f"--images={args.images}", f"--size={args.size}", f"--repeats={args.repeats}", f"--warmup={args.warmup}",
-                f"--threads={args.threads}", "--child"]
+                f"--threads={args.threads}", f"--train-steps={args.train_steps}", "--child"]
         out = subprocess.run([sys.executable, os.path.abspath(__file__), *argv],
                              check=True, capture_output=True, text=True).stdout
         models.append({"model": name, **json.loads(out)})

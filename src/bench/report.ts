@@ -1,5 +1,6 @@
 /** The `decomp bench` report: what was measured, how, and the ratios against PyTorch; plus its text form. */
 import type { ImagenetExtractReport } from "./imagenet-bench";
+import type { ImagenetTrainStepReport } from "./imagenet-train-bench";
 import type { PassRssReport } from "./pass-rss";
 import type { PipelineReport } from "./pipeline-bench";
 import type { BatchTiming } from "./throughput";
@@ -81,6 +82,8 @@ export interface BenchReport {
   pipeline: PipelineReport | null;
   /** Peak RSS of ResNet50 training passes against the number of images, or null when skipped. */
   passRss: PassRssReport | null;
+  /** Training step of a torchvision model at its input size (ResNet50 at 224 by default), or null when skipped. */
+  imagenetTrain: ImagenetTrainStepReport | null;
   finetune: Record<string, FinetuneReport>;
   /** Timed with the bench option csgEpochImages, else null. */
   csg: CsgEpochReport | null;
@@ -153,6 +156,13 @@ export function formatBenchReport(r: BenchReport): string {
       lines.push(`  ${String(run.images).padStart(8)} images at ${run.side} x ${run.side}: peak RSS ${f0(run.peakRssMiB)} MiB, ${run.imagesPerSec.toFixed(1)} images/s, pass file ${(run.fileBytes / 1048576).toFixed(1)} MiB`);
     }
     lines.push(`  growth measured ${f0(p.measuredBytesPerImage)} bytes/image, charged ${f0(p.bytesPerImage)} (at least the pass file's); projected over ${p.projected.images} images at 224 x 224: ${f0(p.projected.peakRssMiB)} MiB (goal < 3072)`);
+  }
+  if (r.imagenetTrain) {
+    const t = r.imagenetTrain;
+    lines.push(`training step ${t.model} (${t.side} x ${t.side}, batch ${t.batch}, decomposed head, Adam; each side alone in its process):`);
+    lines.push(`  ours  ${t.ours.engine.padEnd(22)} ${t.ours.msPerStep.toFixed(0).padStart(6)} ms/step  (${t.ours.imagesPerSec.toFixed(2)} images/s, median of ${t.ours.steps}, peak RSS ${f0(t.ours.peakRssMiB)} MiB)`);
+    if (t.torch) lines.push(`  torch ${"pytorch/cpu train".padEnd(22)} ${t.torch.msPerStep.toFixed(0).padStart(6)} ms/step  (${t.torch.imagesPerSec.toFixed(2)} images/s, median of ${t.torch.steps}, peak RSS ${f0(t.torch.peakRssMiB)} MiB)`);
+    lines.push(`  ratio ours/torch step time ${ratioText(t.ratio)} (goal <= 1.0x)`);
   }
   for (const [name, f] of Object.entries(r.finetune)) {
     lines.push(`finetune ${name}: ratio ours/torch epoch time ${ratioText(f.ratio)} (${f.note})`);

@@ -13,7 +13,9 @@ import { nchwcBlockSize } from "../models/nchwc";
 import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { CIFAR_MODEL_NAMES, cifarModelEntry, modelEntry } from "../models/registry";
+import { checkTrainable } from "../training/params";
 import { imagenetExtractReports } from "./imagenet-bench";
+import { imagenetTrainStepReport } from "./imagenet-train-bench";
 import { passRssReport } from "./pass-rss";
 import { pipelineReport } from "./pipeline-bench";
 import { createTfjsEngine } from "../models/tfjs-engine";
@@ -43,6 +45,15 @@ export interface BenchOptions {
   pipelineModel?: string;
   /** Peak RSS of ResNet50 training passes over this many synthetic images (small inputs; see pass-rss.ts); 0 skips. */
   passRssImages?: number;
+  /**
+   * Training step of a torchvision model (default resnet50) at its input size, ours against PyTorch's with
+   * each side's peak RSS: timed steps per side (median; 0 skips it), batch size (default 16) and input side
+   * (default the weights' evaluation crop, 224).
+   */
+  imagenetTrainSteps?: number;
+  imagenetTrainModel?: string;
+  imagenetTrainBatch?: number;
+  imagenetTrainSide?: number;
   /** Images per timed pass; default 10000, the CIFAR-10 test set size. */
   images?: number;
   /** Batch sizes tried for ONNX Runtime and PyTorch. */
@@ -110,12 +121,12 @@ const DEFAULTS = {
   full: {
     images: 10000, rounds: 2, batches: [32, 64, 128, 256], tfjsImages: 1000, parityImages: 256,
     torchModes: ["eager", "frozen"], torchAllocators: ["default", "tuned"], torchWaitPolicies: ["default", "passive"],
-    imagenetImages: 96, imagenetBatches: [8, 16, 32], pipelineImages: 64, passRssImages: 100_000,
+    imagenetImages: 96, imagenetBatches: [8, 16, 32], pipelineImages: 64, passRssImages: 100_000, imagenetTrainSteps: 5,
   },
   quick: {
     images: 2000, rounds: 1, batches: [64, 128], tfjsImages: 200, parityImages: 64,
     torchModes: ["frozen"], torchAllocators: ["tuned"], torchWaitPolicies: ["default"],
-    imagenetImages: 32, imagenetBatches: [16], pipelineImages: 32, passRssImages: 0,
+    imagenetImages: 32, imagenetBatches: [16], pipelineImages: 32, passRssImages: 0, imagenetTrainSteps: 3,
   },
 };
 
@@ -127,6 +138,15 @@ export function validateBenchOptions(opts: BenchOptions): void {
   for (const name of opts.imagenetModels ?? []) {
     if (modelEntry(name).kind !== "torchvision") throw new Error(`--imagenet-models takes torchvision models (decomp models lists them), not ${name}`);
   }
+  if (opts.imagenetTrainModel !== undefined) {
+    const entry = modelEntry(opts.imagenetTrainModel);
+    if (entry.kind !== "torchvision") throw new Error(`--imagenet-train-model takes a torchvision model (decomp models lists them), not ${entry.name}`);
+    checkTrainable(entry.buildSpec());
+  }
+  for (const [option, value] of [["imagenetTrainBatch", opts.imagenetTrainBatch], ["imagenetTrainSide", opts.imagenetTrainSide]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
+  }
+  if (opts.imagenetTrainSteps !== undefined && !(Number.isInteger(opts.imagenetTrainSteps) && opts.imagenetTrainSteps >= 0)) throw new Error(`imagenetTrainSteps must be 0 (skip) or a positive integer, got ${opts.imagenetTrainSteps}`);
   if (opts.models !== undefined && opts.models.length === 0) throw new Error("--models names no model; give e.g. resnet20,resnet56");
   for (const [option, allowed] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly string[]][]) {
     const given = opts[option];
@@ -179,6 +199,18 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
   const pipeline = pipelineImages === 0 ? null : await pipelineReport({ model: opts.pipelineModel ?? "resnet50", images: pipelineImages, batch: 16, threads, python: torch.ok ? python : null, progress });
   const passRssImages = opts.passRssImages ?? preset.passRssImages;
   const passRss = passRssImages === 0 ? null : await passRssReport({ images: passRssImages, progress });
+  const imagenetTrainSteps = opts.imagenetTrainSteps ?? preset.imagenetTrainSteps;
+  const imagenetTrainModel = opts.imagenetTrainModel ?? "resnet50";
+  const imagenetTrain = imagenetTrainSteps === 0 ? null : await imagenetTrainStepReport({
+    model: imagenetTrainModel,
+    side: opts.imagenetTrainSide ?? modelEntry(imagenetTrainModel).buildSpec().inputShape[0],
+    batch: opts.imagenetTrainBatch ?? 16,
+    steps: imagenetTrainSteps,
+    warmup: 1,
+    threads,
+    python: torch.ok ? python : null,
+    progress,
+  });
   const pretrained = new Map<string, Pretrained>();
   for (const name of models) pretrained.set(name, await loadPretrained(name, { onProgress: progress }));
   const data = syntheticImages(images, 0);
@@ -293,6 +325,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     imagenet,
     pipeline,
     passRss,
+    imagenetTrain,
     finetune,
     csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },

@@ -47,7 +47,8 @@ export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, bat
   const stateDict = decomposedStateDict(spec, pretrained, mask);
   const params = new Map(trainableNames(spec).map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
   const adam = createAdamState(params);
-  const images = syntheticImages(batch, 1);
+  const [h, w, c] = spec.inputShape;
+  const images = syntheticImages(batch, 1, h * w * c);
   const labels = Array.from({ length: batch }, (_, i) => i % spec.classes);
   const engine = await createTrainEngine(spec, mask);
   try {

@@ -6,13 +6,16 @@
 import { onnx } from "onnx-proto";
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
 
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  /** Float32 tensors carry Float32Array; int64 tensors carry plain integers (exact up to 2^53). */
-  data: Float32Array | number[];
+  /**
+   * Float32 tensors carry Float32Array, int32 tensors Int32Array (both stored as raw bytes); int64 tensors carry
+   * plain integers (exact up to 2^53), stored one varint each, for small constants.
+   */
+  data: Float32Array | Int32Array | number[];
 }
 
 export type OnnxAttributeValue = number | number[] | string | { floats: number[] } | { float: number };
@@ -57,12 +60,13 @@ const { AttributeType } = onnx.AttributeProto;
 function tensorProto(t: OnnxTensor): onnx.ITensorProto {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) throw new Error(`ONNX tensor ${t.name}: ${t.data.length} values do not fill shape [${t.dims.join(", ")}]`);
-  if (t.data instanceof Float32Array) {
-    // Little-endian raw bytes, as ONNX stores them (and as every x86 and ARM host lays out a Float32Array).
+  if (t.data instanceof Float32Array || t.data instanceof Int32Array) {
+    // Little-endian raw bytes, as ONNX stores them (and as every x86 and ARM host lays out typed arrays).
     const raw = new Uint8Array(t.data.length * 4);
     const view = new DataView(raw.buffer);
-    t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
-    return { name: t.name, dims: t.dims, dataType: OnnxDataType.FLOAT, rawData: raw };
+    if (t.data instanceof Float32Array) t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    else t.data.forEach((v, i) => view.setInt32(i * 4, v, true));
+    return { name: t.name, dims: t.dims, dataType: t.data instanceof Float32Array ? OnnxDataType.FLOAT : OnnxDataType.INT32, rawData: raw };
   }
   for (const v of t.data) if (!Number.isSafeInteger(v)) throw new Error(`ONNX tensor ${t.name}: int64 value ${v} is not an integer`);
   return { name: t.name, dims: t.dims, dataType: OnnxDataType.INT64, int64Data: t.data };

@@ -4,6 +4,7 @@
  * the backward pass written out with plain ONNX ops so the stock ONNX Runtime CPU build (no training ops) runs
  * it. Parameters are graph inputs (PyTorch names and layout), so one session serves every step of a run.
  */
+import { createHash } from "node:crypto";
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "../models/onnx-proto";
 import { ONNX_OPSET } from "../models/onnx-export";
 import { NCHWC_DOMAIN, NCHWC_OPSET } from "../models/nchwc";
@@ -78,7 +79,9 @@ class GraphBuilder {
       return this.op("Conv", [x, w], attributes, output);
     }
     const taps = k * k;
-    const from = new Array<number>(cout * cin * taps);
+    // int32 raw bytes: as int64 varints, protobufjs allocated objects per value, and their garbage collection
+    // took most of ResNet50's 40 s of graph generation (millions of indices per convolution).
+    const from = new Int32Array(cout * cin * taps);
     let at = 0;
     for (let ob = 0; ob < cout / b; ob++) {
       for (let ib = 0; ib < cin / b; ib++) {
@@ -93,14 +96,17 @@ class GraphBuilder {
       }
     }
     // Indices shaped like the kernel, so the Gather's output is the kernel itself.
-    const kernel = this.op("Gather", [this.reshape(l.weight, [-1]), this.constant("i64", [cout, cin, k, k], from)], { axis: 0 });
+    const kernel = this.op("Gather", [this.reshape(l.weight, [-1]), this.constant("i32", [cout, cin, k, k], from)], { axis: 0 });
     const blockedX = this.op("ReorderInput", [x], undefined, undefined, NCHWC_DOMAIN);
     const blockedY = this.op("Conv", [blockedX, kernel], attributes, undefined, NCHWC_DOMAIN);
     return this.op("ReorderOutput", [blockedY], { channels: cout }, output, NCHWC_DOMAIN);
   }
 
-  private constant(kind: string, dims: number[], data: Float32Array | number[]): string {
-    const key = `${kind}[${dims.join(",")}]${Array.from(data).join(",")}`;
+  private constant(kind: string, dims: number[], data: Float32Array | Int32Array | number[]): string {
+    // Keyed by a digest of the values: a key spelling out ResNet50's kernel indices (millions per convolution)
+    // would take seconds to build.
+    const values = Array.isArray(data) ? Float64Array.from(data) : data;
+    const key = `${kind}[${dims.join(",")}]${createHash("sha256").update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest("hex")}`;
     let name = this.consts.get(key);
     if (name === undefined) {
       name = `c${this.consts.size}`;

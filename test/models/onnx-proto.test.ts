@@ -37,6 +37,29 @@ describe("hand-written ONNX protobuf encoder", () => {
     await session.release();
   });
 
+  test("int32 initialisers travel as raw little-endian bytes, negative values included", async () => {
+    // Gather with int32 indices, as the training graph lays out its blocked kernels: values past one and two
+    // bytes, and -1 (from the end).
+    const bytes = encodeOnnxModel({
+      producerName: "test",
+      producerVersion: "0",
+      opsetVersion: 13,
+      graph: {
+        name: "g",
+        nodes: [{ opType: "Gather", inputs: ["x", "at"], outputs: ["y"], attributes: { axis: 0 } }],
+        initializers: [{ name: "at", dims: [2, 3], data: Int32Array.from([70000, 0, -1, 256, 65536, 3]) }],
+        inputs: [{ name: "x", elemType: OnnxDataType.FLOAT, shape: [70001] }],
+        outputs: [{ name: "y", elemType: OnnxDataType.FLOAT, shape: [2, 3] }],
+      },
+    });
+    const session = await ort.InferenceSession.create(bytes);
+    const x = Float32Array.from({ length: 70001 }, (_, i) => i);
+    const out = await session.run({ x: new ort.Tensor("float32", x, [70001]) });
+    expect(Array.from(out.y.data as Float32Array)).toEqual([70000, 0, 70000, 256, 65536, 3]);
+    expect(out.y.dims).toEqual([2, 3]);
+    await session.release();
+  });
+
   test("refuses a tensor whose values do not fill its shape", () => {
     const model = {
       producerName: "t",

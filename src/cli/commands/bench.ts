@@ -9,7 +9,7 @@ const list = (value: unknown): string[] | undefined => (value === undefined ? un
 export const benchCommand: Command = {
   name: "bench",
   summary:
-    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56, and of torchvision's ResNet50 and EfficientNet-B0 at 224 x 224, on our engines and, when Debian's python3-torch (and python3-torchvision) is installed, PyTorch CPU on the same machine, each at its best batch size, plus the ResNet20 fine-tuning step (epoch time ratio, projected from step times, or timed epochs with --finetune-epoch); prints ratios, peak RSS and logit parity. --quick keeps the whole run to minutes.",
+    "Benchmark feature extraction (images/s) of ResNet20 and ResNet56, and of torchvision's ResNet50 and EfficientNet-B0 at 224 x 224, on our engines and, when Debian's python3-torch (and python3-torchvision) is installed, PyTorch CPU on the same machine, each at its best batch size, plus the ResNet20 fine-tuning step (epoch time ratio, projected from step times, or timed epochs with --finetune-epoch) and ResNet50's training step at 224 x 224; prints ratios, peak RSS and logit parity. --quick keeps the whole run to minutes.",
   options: {
     quick: { type: "boolean", description: "smaller defaults for everything not given, so the whole bench takes minutes: 1 round, 2000 CIFAR images, 32 ImageNet-size ones, PyTorch frozen with the tuned allocator only" },
     models: { type: "string", valueName: "LIST", description: "CIFAR ResNets, comma-separated (default resnet20,resnet56)" },
@@ -17,6 +17,9 @@ export const benchCommand: Command = {
     images: { type: "string", valueName: "N", description: "CIFAR images per timed pass (default 10000, the CIFAR-10 test set size; 2000 with --quick)" },
     "pipeline-images": { type: "string", valueName: "N", description: "JPEGs (500 x 375) through decode + preprocessing + ResNet50, ours against torchvision's DataLoader (default 64; 32 with --quick; 0 skips)" },
     "pass-rss-images": { type: "string", valueName: "N", description: "peak RSS of ResNet50 training passes (decomp extract's) over N synthetic images at 32 x 32, with one at 224 x 224 for the engine, projected to ImageNet's 1.28M (default 100000, a few minutes; 0 with --quick; 0 skips)" },
+    "imagenet-train-steps": { type: "string", valueName: "N", description: "timed training steps of --imagenet-train-model at its input size, ours against PyTorch's, with each side's peak RSS (default 5; 3 with --quick; 0 skips)" },
+    "imagenet-train-model": { type: "string", valueName: "NAME", description: "torchvision ResNet whose training step is timed (default resnet50)" },
+    "imagenet-train-batch": { type: "string", valueName: "N", description: "batch size of that training step (default 16)" },
     "imagenet-images": { type: "string", valueName: "N", description: "ImageNet-size images per timed pass (default 96; 32 with --quick)" },
     python: { type: "string", default: "/usr/bin/python3", valueName: "PATH", description: "python with torch (and torchvision) for the PyTorch side; 'none' skips it" },
     rounds: { type: "string", valueName: "N", description: "alternating rounds of ours and PyTorch; each setting keeps its fastest (default 2; 1 with --quick)" },
@@ -45,6 +48,9 @@ export const benchCommand: Command = {
       imagenetImages: intOption(values, "imagenet-images", 1),
       pipelineImages: intOption(values, "pipeline-images", 0),
       passRssImages: intOption(values, "pass-rss-images", 0),
+      imagenetTrainSteps: intOption(values, "imagenet-train-steps", 0),
+      imagenetTrainModel: values["imagenet-train-model"] === undefined ? undefined : String(values["imagenet-train-model"]),
+      imagenetTrainBatch: intOption(values, "imagenet-train-batch", 1),
       python: values.python === "none" ? null : String(values.python),
       rounds: intOption(values, "rounds", 1),
       torchModes: list(values["torch-modes"]),
