@@ -206,7 +206,9 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     side: opts.imagenetTrainSide ?? modelEntry(imagenetTrainModel).buildSpec().inputShape[0],
     batch: opts.imagenetTrainBatch ?? 16,
     steps: imagenetTrainSteps,
-    warmup: 1,
+    // Two untimed steps per side: in one run our second ResNet50 step (batch 16) took 9.0 s against about 3.1 s
+    // for the later ones.
+    warmup: 2,
     threads,
     python: torch.ok ? python : null,
     progress,
