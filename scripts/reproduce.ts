@@ -3,7 +3,8 @@
  * executed notebooks, HTML reports, browser screenshots and reports/index.html, and exits non-zero naming the
  * notebook and cell that failed.
  *
- * Options: --out DIR (default reports/), --no-browser (skip the Chromium check), --skip-setup.
+ * Options: --out DIR (default reports/), --no-browser (skip the Chromium check), --skip-setup (npm run reproduce
+ * passes it: it runs scripts/setup.sh first, because this file needs node_modules' TypeScript to start at all).
  * A selector is a notebook number ("02"), a name ("02-k1-k2-sweep") or a path to any .ipynb.
  * DECOMP_PROFILE (smoke | full, default full) is passed to the kernels.
  */
