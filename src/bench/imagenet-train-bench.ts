@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Progress } from "../progress";
-import { moduleEntry } from "../runtime-entry";
+import { runBenchChild } from "./child";
 import { TORCHVISION_BENCH_SCRIPT } from "./imagenet-bench";
 import type { TrainStepChildArgs, TrainStepChildResult } from "./train-step-child";
 
@@ -49,9 +49,9 @@ export async function imagenetTrainStepReport(opts: ImagenetTrainStepOptions): P
   const stage = `bench ${opts.model} training step (${opts.side} x ${opts.side}, batch ${opts.batch})`;
   const total = opts.python === null ? 1 : 2;
   opts.progress({ stage, done: 0, total });
-  const { file, execArgv } = moduleEntry(__filename, "train-step-child");
-  const args: TrainStepChildArgs = { model: opts.model, side: opts.side, batch: opts.batch, steps: opts.steps, warmup: opts.warmup };
-  const ours = JSON.parse((await run(process.execPath, [...execArgv, file, JSON.stringify(args)], { maxBuffer: 1 << 20 })).stdout) as TrainStepChildResult;
+  const ours = await runBenchChild<TrainStepChildArgs, TrainStepChildResult>(__filename, "train-step-child", {
+    model: opts.model, side: opts.side, batch: opts.batch, steps: opts.steps, warmup: opts.warmup, threads: opts.threads,
+  });
   opts.progress({ stage, done: 1, total });
   let torch: TorchvisionTrainTiming | null = null;
   if (opts.python !== null) {

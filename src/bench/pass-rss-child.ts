@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import { runImageNetPass } from "../features/imagenet-pass";
+import { childMain, peakRssMiB } from "./child";
 
 export interface PassRssChildArgs {
   root: string;
@@ -21,25 +22,17 @@ export interface PassRssChildResult {
   backend: string | null;
 }
 
-async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2]) as PassRssChildArgs;
+childMain(async (args: PassRssChildArgs): Promise<PassRssChildResult> => {
   const started = process.hrtime.bigint();
   const pass = await runImageNetPass({
     model: "resnet50", weights: args.weights, root: args.root, split: "train", cacheDir: args.cacheDir,
     preprocessing: { kind: "squash", size: args.side, interpolation: "bilinear" },
   });
-  const result: PassRssChildResult = {
+  return {
     images: pass.result.count,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    // maxRSS is in KiB.
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: peakRssMiB(),
     fileBytes: fs.statSync(pass.file).size,
     backend: pass.backend,
   };
-  process.stdout.write(JSON.stringify(result) + "\n");
-}
-
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
 });

@@ -5,21 +5,17 @@
  * the input size, so the big run feeds ResNet50 small images to finish in minutes; a run at 224 x 224 on a few
  * images gives the engine's own memory, and the two together project the pass over ImageNet's 1,281,167 images.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { writeTensorFile } from "../artifacts/tensor-file";
 import { modelEntry } from "../models/registry";
 import { expectedShapes } from "../models/weights";
 import type { Progress } from "../progress";
-import { moduleEntry } from "../runtime-entry";
 import type { StateDict } from "../torch";
+import { runBenchChild } from "./child";
 import type { PassRssChildArgs, PassRssChildResult } from "./pass-rss-child";
 import { writeSyntheticJpeg } from "./pipeline-bench";
 import { withTempDir } from "./temp-dir";
-
-const run = promisify(execFile);
 
 /** ILSVRC-2012's training set. */
 export const IMAGENET_TRAIN_IMAGES = 1_281_167;
@@ -67,16 +63,13 @@ export async function passRssReport(opts: { images: number; side?: number; basel
     const weights = path.join(dir, "resnet50-10.decomp");
     const zeros: StateDict = new Map([...expectedShapes(modelEntry("resnet50").buildSpec(CLASSES))].map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
     await writeTensorFile(weights, zeros, { note: "zero weights for decomp bench" });
-    const { file, execArgv } = moduleEntry(__filename, "pass-rss-child");
     const plan: [number, number][] = [[baselineImages, 224], [small, side], [opts.images, side]];
     const runs: PassRssRun[] = [];
     for (const [i, [images, s]] of plan.entries()) {
       opts.progress({ stage, done: i, total: plan.length });
       const root = path.join(dir, `tree-${i}`);
       await writeTree(root, images, seedDir);
-      const args: PassRssChildArgs = { root, weights, side: s, cacheDir: path.join(dir, `cache-${i}`) };
-      const { stdout } = await run(process.execPath, [...execArgv, file, JSON.stringify(args)], { maxBuffer: 1 << 20 });
-      const r = JSON.parse(stdout) as PassRssChildResult;
+      const r = await runBenchChild<PassRssChildArgs, PassRssChildResult>(__filename, "pass-rss-child", { root, weights, side: s, cacheDir: path.join(dir, `cache-${i}`) });
       runs.push({ ...r, side: s, imagesPerSec: r.images / r.seconds });
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -14,6 +14,7 @@ import { createOnnxEngine, ONNX_BACKEND } from "../models/onnx-engine";
 import { loadPretrained, type Pretrained } from "../models/pretrained";
 import { CIFAR_MODEL_NAMES, cifarModelEntry, modelEntry } from "../models/registry";
 import { checkTrainable } from "../training/params";
+import { peakRssMiB } from "./child";
 import { imagenetExtractReports } from "./imagenet-bench";
 import { imagenetTrainStepReport } from "./imagenet-train-bench";
 import { passRssReport } from "./pass-rss";
@@ -60,6 +61,7 @@ export interface BenchOptions {
   batches?: number[];
   /** Alternating rounds of (ours, PyTorch); each configuration keeps its fastest pass. */
   rounds?: number;
+  /** Threads inside one operator for every measurement, ours and PyTorch's (default every core). */
   threads?: number;
   /** ONNX Runtime thread spinning (OnnxEngineOptions.spinning). */
   spinning?: boolean;
@@ -143,10 +145,6 @@ export function validateBenchOptions(opts: BenchOptions): void {
     if (entry.kind !== "torchvision") throw new Error(`--imagenet-train-model takes a torchvision model (decomp models lists them), not ${entry.name}`);
     checkTrainable(entry.buildSpec());
   }
-  for (const [option, value] of [["imagenetTrainBatch", opts.imagenetTrainBatch], ["imagenetTrainSide", opts.imagenetTrainSide]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
-  }
-  if (opts.imagenetTrainSteps !== undefined && !(Number.isInteger(opts.imagenetTrainSteps) && opts.imagenetTrainSteps >= 0)) throw new Error(`imagenetTrainSteps must be 0 (skip) or a positive integer, got ${opts.imagenetTrainSteps}`);
   if (opts.models !== undefined && opts.models.length === 0) throw new Error("--models names no model; give e.g. resnet20,resnet56");
   for (const [option, allowed] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly string[]][]) {
     const given = opts[option];
@@ -154,9 +152,12 @@ export function validateBenchOptions(opts: BenchOptions): void {
     if (given.length === 0) throw new Error(`${option} is empty; choose from ${allowed.join(", ")}`);
     for (const v of given) if (!allowed.includes(v)) throw new Error(`${option}: '${v}' is not one of ${allowed.join(", ")}`);
   }
-  if (opts.pipelineImages !== undefined && !(Number.isInteger(opts.pipelineImages) && opts.pipelineImages >= 0)) throw new Error(`pipelineImages must be 0 (skip) or a positive integer, got ${opts.pipelineImages}`);
-  if (opts.passRssImages !== undefined && !(Number.isInteger(opts.passRssImages) && opts.passRssImages >= 0)) throw new Error(`passRssImages must be 0 (skip) or a positive integer, got ${opts.passRssImages}`);
-  for (const [option, value] of [["images", opts.images], ["rounds", opts.rounds], ["imagenetImages", opts.imagenetImages]] as const) {
+  for (const option of ["pipelineImages", "passRssImages", "imagenetTrainSteps"] as const) {
+    const value = opts[option];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new Error(`${option} must be 0 (skip) or a positive integer, got ${value}`);
+  }
+  for (const option of ["images", "rounds", "threads", "imagenetImages", "imagenetTrainBatch", "imagenetTrainSide"] as const) {
+    const value = opts[option];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${option} must be a positive integer, got ${value}`);
   }
   // The default python may be absent on a user's machine: then the bench runs our side only, as before.
@@ -256,7 +257,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
   }
 
   const finetune = { resnet20: await finetuneReport(pretrained.get("resnet20"), opts, torch.ok ? python : null, threads, progress) };
-  const csg = await csgEpochReport(pretrained.get("resnet20"), opts.csgEpochImages ?? 0, opts.trainBatch ?? 64, progress);
+  const csg = await csgEpochReport(pretrained.get("resnet20"), opts.csgEpochImages ?? 0, opts.trainBatch ?? 64, threads, progress);
 
   const extract: Record<string, ExtractReport> = {};
   for (const name of models) {
@@ -332,17 +333,17 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchReport
     csg,
     torch: { available: torch.ok, version: torch.ok ? torch.version : null, reason: torch.ok ? null : torch.reason },
     wasmThreads: { multiThreaded: (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true, reason: WASM_THREADS_REASON },
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: peakRssMiB(),
   };
 }
 
 /** One CSG epoch against one decomposed fine-tuning epoch, back to back on the same images and engine. */
-async function csgEpochReport(p: Pretrained | undefined, images: number, batch: number, progress: Progress): Promise<CsgEpochReport | null> {
+async function csgEpochReport(p: Pretrained | undefined, images: number, batch: number, threads: number, progress: Progress): Promise<CsgEpochReport | null> {
   if (p === undefined || images === 0) return null;
   const all = await loadCifar10("train", { onProgress: progress });
   const train = batchView(all, 0, Math.min(images, all.count));
-  const fineTune = await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress);
-  const csg = await timeCsgEpoch(p.spec, p.stateDict, train, batch, progress);
+  const fineTune = await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress, threads);
+  const csg = await timeCsgEpoch(p.spec, p.stateDict, train, batch, progress, threads);
   return { model: p.entry.name, fineTune, csg, ratio: csg.seconds / fineTune.seconds };
 }
 
@@ -356,12 +357,12 @@ async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, pyt
   const batch = opts.trainBatch ?? 64;
   if (p === undefined || steps === 0) return { ratio: null, note: "not measured (resnet20 not benchmarked, or trainSteps 0)", ours: null, torch: null, epoch: null };
   progress({ stage: "bench fine-tune step resnet20", done: 0, total: 2 });
-  const ours = await timeTrainSteps(p.spec, p.stateDict, batch, steps);
+  const ours = await timeTrainSteps(p.spec, p.stateDict, batch, steps, undefined, threads);
   progress({ stage: "bench fine-tune step resnet20", done: 1, total: 2 });
   const epochImages = opts.finetuneEpochImages ?? 0;
   const fullTrain = epochImages > 0 ? await loadCifar10("train", { onProgress: progress }) : null;
   const train = fullTrain ? batchView(fullTrain, 0, Math.min(epochImages, fullTrain.count)) : null;
-  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress) : null;
+  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress, threads) : null;
   if (python === null) {
     return { ratio: null, note: `PyTorch absent; ${FINETUNE_METHOD}`, ours, torch: null, epoch: ourEpoch ? { ours: ourEpoch, torch: null, ratio: null } : null };
   }

@@ -42,7 +42,7 @@ function fivePerClass(spec: ModelSpec): number[][] {
  * The default warm-up also covers the ONNX engine's trials of its two thread settings (FasterChoice: one untimed
  * and three timed runs each), so the timed steps run on the setting it chose.
  */
-export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 8): Promise<TrainStepTiming> {
+export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 8, intraOpThreads?: number): Promise<TrainStepTiming> {
   const mask = headMask(fivePerClass(spec), spec.classes, spec.featureWidth);
   const stateDict = decomposedStateDict(spec, pretrained, mask);
   const params = new Map(trainableNames(spec).map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
@@ -50,7 +50,7 @@ export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, bat
   const [h, w, c] = spec.inputShape;
   const images = syntheticImages(batch, 1, h * w * c);
   const labels = Array.from({ length: batch }, (_, i) => i % spec.classes);
-  const engine = await createTrainEngine(spec, mask);
+  const engine = await createTrainEngine(spec, mask, undefined, { intraOpThreads });
   try {
     const times: number[] = [];
     for (let i = 0; i < warmup + steps; i++) {
@@ -78,12 +78,12 @@ export interface EpochTiming {
 }
 
 /** One real fine-tuning epoch over `train` with fineTune itself (fresh, never resumed; checkpoint in a temp dir). */
-export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress): Promise<EpochTiming> {
+export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress, intraOpThreads?: number): Promise<EpochTiming> {
   return withTempDir("decomp-bench-finetune-", async (cacheDir) => {
     // fineTune scores a test set before and after the epoch; two images keep that out of the way.
     const { history } = await fineTune({
       spec, stateDict: pretrained, sets: fivePerClass(spec), train, test: batchView(train, 0, 2), norm: "cifar",
-      epochs: 1, batchSize: batch, resume: false, cacheDir, onProgress,
+      epochs: 1, batchSize: batch, resume: false, cacheDir, onProgress, intraOpThreads,
     });
     const [epoch] = history.epochs;
     return { engine: epoch.engine, settings: epoch.engineSettings, batch, images: train.count, seconds: epoch.seconds, imagesPerSec: epoch.imagesPerSecond };
@@ -94,11 +94,11 @@ export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, 
  * One CSG epoch over `train` with trainCsg itself (every epoch a CSG epoch: no warm-up, period 1), fresh and
  * with its checkpoint in a temp dir, for the comparison with timeFineTuneEpoch on the same images.
  */
-export async function timeCsgEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress): Promise<EpochTiming> {
+export async function timeCsgEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress, intraOpThreads?: number): Promise<EpochTiming> {
   return withTempDir("decomp-bench-csg-", async (cacheDir) => {
     const { history } = await trainCsg({
       spec, stateDict: pretrained, train, test: batchView(train, 0, 2), norm: "cifar",
-      epochs: 1, warmupEpochs: 0, period: 1, csgPhase: 0, batchSize: batch, resume: false, cacheDir, onProgress,
+      epochs: 1, warmupEpochs: 0, period: 1, csgPhase: 0, batchSize: batch, resume: false, cacheDir, onProgress, intraOpThreads,
     });
     const [epoch] = history.epochs;
     if (epoch.path !== "csg") throw new Error("the timed CSG epoch ran the STD path");

@@ -6,6 +6,7 @@
  */
 import { modelEntry } from "../models/registry";
 import { initialStateDict } from "../training/init";
+import { childMain, peakRssMiB } from "./child";
 import { timeTrainSteps, type TrainStepTiming } from "./train-bench";
 
 export interface TrainStepChildArgs {
@@ -14,6 +15,7 @@ export interface TrainStepChildArgs {
   batch: number;
   steps: number;
   warmup: number;
+  threads: number;
 }
 
 /** The step's timing (without the CIFAR epoch projection) and the process's peak RSS. */
@@ -21,16 +23,8 @@ export interface TrainStepChildResult extends Omit<TrainStepTiming, "projectedEp
   peakRssMiB: number;
 }
 
-async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2]) as TrainStepChildArgs;
+childMain(async (args: TrainStepChildArgs): Promise<TrainStepChildResult> => {
   const spec = modelEntry(args.model).buildSpec(1000, args.side);
-  const { projectedEpochSeconds: _cifarEpoch, ...timing } = await timeTrainSteps(spec, initialStateDict(spec, 0), args.batch, args.steps, args.warmup);
-  // maxRSS is in KiB.
-  const result: TrainStepChildResult = { ...timing, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
-  process.stdout.write(JSON.stringify(result) + "\n");
-}
-
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
+  const { projectedEpochSeconds: _cifarEpoch, ...timing } = await timeTrainSteps(spec, initialStateDict(spec, 0), args.batch, args.steps, args.warmup, args.threads);
+  return { ...timing, peakRssMiB: peakRssMiB() };
 });

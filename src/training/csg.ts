@@ -108,6 +108,8 @@ export interface CsgOptions extends Partial<CsgHyperparameters> {
   onProgress?: Progress;
   signal?: AbortSignal;
   engine?: TrainEngineChoice;
+  /** ONNX Runtime's threads inside one operator (TrainEngineOptions.intraOpThreads); default every core. */
+  intraOpThreads?: number;
 }
 
 export type CsgPath = "std" | "csg";
@@ -328,7 +330,7 @@ export async function trainCsg(options: CsgOptions): Promise<CsgResult> {
   const params = new Map<string, Float32Array>([...names.map((n) => [n, stateDict.get(n)!.data] as const), [GATES, gates.data]]);
   const bnLayers = batchNormLayers(spec);
   const { classes, featureWidth: channels } = spec;
-  const engine = await createTrainEngine(spec, new Float32Array(classes * channels).fill(1), options.engine ?? trainEngineFromEnv(), { gated: true });
+  const engine = await createTrainEngine(spec, new Float32Array(classes * channels).fill(1), options.engine ?? trainEngineFromEnv(), { gated: true, intraOpThreads: options.intraOpThreads });
   try {
     for (let epoch = epochsDone; epoch < h.epochs; epoch++) {
       const csg = isCsgEpoch(epoch, h);

@@ -47,6 +47,8 @@ export interface FineTuneOptions {
   signal?: AbortSignal;
   /** What computes the training steps (see createTrainEngine); default DECOMP_TRAIN_ENGINE, else auto. */
   engine?: TrainEngineChoice;
+  /** ONNX Runtime's threads inside one operator (TrainEngineOptions.intraOpThreads); default every core. */
+  intraOpThreads?: number;
 }
 
 export interface BatchLog {
@@ -144,7 +146,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const resumedEpochs = epochsDone;
   const params = new Map(names.map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
   const bnLayers = batchNormLayers(spec);
-  const engine = await createTrainEngine(spec, mask, options.engine ?? trainEngineFromEnv());
+  const engine = await createTrainEngine(spec, mask, options.engine ?? trainEngineFromEnv(), { intraOpThreads: options.intraOpThreads });
   try {
     for (let epoch = epochsDone; epoch < epochs; epoch++) {
       const stage = `fine-tune ${spec.name} epoch ${epoch + 1}/${epochs}`;

@@ -47,7 +47,14 @@ class OnnxTrainEngine implements TrainEngine {
   /** FasterChoice's step counts at the previous settings() call. */
   private reported: number[];
 
-  constructor(private readonly spec: ModelSpec, sessions: TrainSession[], mask: Float32Array, private readonly gated: boolean, readonly name: string) {
+  constructor(
+    private readonly spec: ModelSpec,
+    sessions: TrainSession[],
+    mask: Float32Array,
+    private readonly gated: boolean,
+    readonly name: string,
+    private readonly threads: number,
+  ) {
     this.sessions = sessions;
     this.choice = new FasterChoice(sessions.length);
     this.reported = this.choice.counts();
@@ -63,7 +70,7 @@ class OnnxTrainEngine implements TrainEngine {
     this.reported = counts;
     const steps = since.reduce((a, b) => a + b, 0);
     const spun = (this.sessions ?? []).reduce((sum, s, i) => sum + (s.spinning ? since[i] : 0), 0);
-    return `intra-op spinning in ${spun} of ${steps} steps`;
+    return `${this.threads} intra-op thread${this.threads === 1 ? "" : "s"}, spinning in ${spun} of ${steps} steps`;
   }
 
   async step(stateDict: StateDict, images: Float32Array, labels: ArrayLike<number>, count: number, gate?: Float32Array): Promise<TrainStepResult> {
@@ -145,7 +152,7 @@ export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array,
     if (provider === "cuda") {
       const bytes = exportTrainingGraph(spec, { nchwcBlock: null, gated });
       const session = await ort.InferenceSession.create(bytes, sessionOptions(threads, false, "cuda"));
-      return new OnnxTrainEngine(spec, [{ session, spinning: false }], mask, gated, "onnxruntime-node/cuda");
+      return new OnnxTrainEngine(spec, [{ session, spinning: false }], mask, gated, "onnxruntime-node/cuda", threads);
     }
     const nchwcBlock = options.nchwc === false ? null : await nchwcBlockSize();
     const bytes = exportTrainingGraph(spec, { nchwcBlock, gated });
@@ -153,6 +160,6 @@ export async function createOnnxTrainEngine(spec: ModelSpec, mask: Float32Array,
     const modes = spinning === "auto" ? [false, true] : [spinning];
     const sessions: TrainSession[] = [];
     for (const spin of modes) sessions.push({ session: await ort.InferenceSession.create(bytes, sessionOptions(threads, spin)), spinning: spin });
-    return new OnnxTrainEngine(spec, sessions, mask, gated, ONNX_BACKEND);
+    return new OnnxTrainEngine(spec, sessions, mask, gated, ONNX_BACKEND, threads);
   });
 }

@@ -43,6 +43,8 @@ export function trainEngineFromEnv(env: Record<string, string | undefined> = pro
 export interface TrainEngineOptions {
   /** The CSG path: pooled features times a per-image gate row, whose gradient the step returns. */
   gated?: boolean;
+  /** ONNX Runtime's threads inside one operator (default every core); the TF.js engines do not take it. */
+  intraOpThreads?: number;
 }
 
 /** The training step on the active TF.js backend (tfjsTrainStep). */
@@ -57,10 +59,10 @@ function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): T
   };
 }
 
-async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): Promise<TrainEngine> {
+async function onnxTrainEngine(spec: ModelSpec, mask: Float32Array, options: TrainEngineOptions): Promise<TrainEngine> {
   // Loaded lazily: a platform without ONNX Runtime's binary must still train on TF.js.
   const { createOnnxTrainEngine } = await import("./onnx-train-step");
-  return createOnnxTrainEngine(spec, mask, { gated });
+  return createOnnxTrainEngine(spec, mask, options);
 }
 
 /** A training engine for `spec` with the head mask `mask` (classes x features, all ones for a full head). */
@@ -72,11 +74,13 @@ export async function createTrainEngine(
 ): Promise<TrainEngine> {
   checkTrainable(spec);
   const gated = options.gated ?? false;
-  if (choice === "onnx") return onnxTrainEngine(spec, mask, gated);
+  const threads = options.intraOpThreads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`intraOpThreads must be a positive integer, got ${threads}`);
+  if (choice === "onnx") return onnxTrainEngine(spec, mask, options);
   // The caller has chosen the TF.js backend already (evaluation runs on it); native TF.js trains well itself.
   if (choice === "tfjs" || tf.getBackend() === NATIVE_TF_BACKEND) return tfjsTrainEngine(spec, mask, gated);
   try {
-    return await onnxTrainEngine(spec, mask, gated);
+    return await onnxTrainEngine(spec, mask, options);
   } catch (err) {
     console.error(`decomp: ONNX Runtime unavailable for training (${(err as Error).message.split("\n")[0]}); training on TF.js ${tf.getBackend()}`);
     return tfjsTrainEngine(spec, mask, gated);

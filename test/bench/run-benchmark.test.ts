@@ -25,8 +25,8 @@ test("without PyTorch the report has our numbers and null ratios", async () => {
   const block = await nchwcBlockSize();
   expect(report.machine.nchwcBlock).toBe(block);
   expect(text).toContain(block === null ? ", plain convolutions, " : `, NCHWc convolutions (block ${block}), `);
-  // So is how often its threads spun: 8 warm-up steps (FasterChoice's trials) and 2 timed ones.
-  expect(f.ours!.settings).toMatch(/^intra-op spinning in \d+ of 10 steps$/);
+  // So are the bench's thread count and how often they spun: 8 warm-up steps (FasterChoice's trials) and 2 timed ones.
+  expect(f.ours!.settings).toMatch(/^1 intra-op thread, spinning in \d+ of 10 steps$/);
   expect(text).toContain(`${f.ours!.settings})`);
 });
 
@@ -81,6 +81,9 @@ test("--quick lowers the defaults it is not given and keeps explicit options", a
   await expect(runBenchmark({ quick: true, imagenetTrainModel: "resnet20" })).rejects.toThrow("--imagenet-train-model takes a torchvision model (decomp models lists them), not resnet20");
   await expect(runBenchmark({ quick: true, imagenetTrainModel: "efficientnet_b0" })).rejects.toThrow(/^efficientnet_b0 has a 'silu' layer .*, which training does not support yet/);
   await expect(runBenchmark({ quick: true, imagenetTrainBatch: 0 })).rejects.toThrow("imagenetTrainBatch must be a positive integer, got 0");
+  await expect(runBenchmark({ quick: true, imagenetTrainSide: 1.5 })).rejects.toThrow("imagenetTrainSide must be a positive integer, got 1.5");
+  await expect(runBenchmark({ quick: true, imagenetTrainSteps: -1 })).rejects.toThrow("imagenetTrainSteps must be 0 (skip) or a positive integer, got -1");
+  await expect(runBenchmark({ quick: true, passRssImages: 2.5 })).rejects.toThrow("passRssImages must be 0 (skip) or a positive integer, got 2.5");
   const report = await runBenchmark({ quick: true, models: ["resnet20"], imagenetModels: [], pipelineImages: 0, imagenetTrainSteps: 0, python: null, tfjsImages: 0, trainSteps: 0, batches: [16] });
   expect([report.images, report.rounds]).toEqual([2000, 1]);
   expect(report.extract.resnet20.ours.sweep.map((t) => t.batch)).toEqual([16]);
@@ -95,6 +98,8 @@ test("a torchvision ResNet's training step, ours against PyTorch's, each alone i
   const t = report.imagenetTrain!;
   expect([t.model, t.side, t.batch]).toEqual(["resnet18", 64, 2]);
   expect(t.ours).toMatchObject({ engine: "onnxruntime-node/cpu", batch: 2, steps: 2 });
+  // The bench's threads reach the child process, as they reach PyTorch's.
+  expect(t.ours.settings).toMatch(/^1 intra-op thread, spinning in \d+ of 4 steps$/);
   expect(t.ours.imagesPerSec).toBeCloseTo((2 * 1000) / t.ours.msPerStep, 10);
   expect(t.torch).toMatchObject({ batch: 2, steps: 2 });
   expect(t.ratio).toBeCloseTo(t.ours.msPerStep / t.torch!.msPerStep, 10);

@@ -7,7 +7,7 @@ import { torchvisionResNetSpec } from "../../src/models/families/torchvision-res
 import { cudaProviderLibrary } from "../../src/models/execution-provider";
 import { cifarResNetSpec } from "../../src/models/families/cifar-resnet";
 import type { StateDict } from "../../src/torch";
-import { decomposedStateDict, fineTune, headMask, registerTrainingKernels, tfjsTrainStep, trainableNames, trainEngineFromEnv } from "../../src/training";
+import { createTrainEngine, decomposedStateDict, fineTune, headMask, registerTrainingKernels, tfjsTrainStep, trainableNames, trainEngineFromEnv } from "../../src/training";
 import { createOnnxTrainEngine } from "../../src/training/onnx-train-step";
 import { float64Derivative, trainingLoss } from "../models/reference-forward";
 import { randomImages, randomStateDict } from "./random-model";
@@ -125,16 +125,22 @@ describe("the ONNX Runtime training step", () => {
     for (const [name, g] of a.grads) expect({ name, same: maxAbsDiff(g, kept.get(name)!) === 0 }).toEqual({ name, same: true });
   });
 
-  it("reports its thread spinning for the steps since the previous report", async () => {
+  it("reports its threads and their spinning for the steps since the previous report", async () => {
     const sd = decomposedStateDict(spec, randomStateDict(spec, 2), mask);
-    const engine = await createOnnxTrainEngine(spec, mask);
+    const engine = await createOnnxTrainEngine(spec, mask, { intraOpThreads: 3 });
     const { images, labels } = batch(4, 5);
     // FasterChoice takes the sessions in turn while it tries them: sleeping, spinning, sleeping.
     for (let i = 0; i < 2; i++) await engine.step(sd, images, labels, 4);
-    expect(engine.settings?.()).toBe("intra-op spinning in 1 of 2 steps");
+    expect(engine.settings?.()).toBe("3 intra-op threads, spinning in 1 of 2 steps");
     await engine.step(sd, images, labels, 4);
-    expect(engine.settings?.()).toBe("intra-op spinning in 0 of 1 steps");
+    expect(engine.settings?.()).toBe("3 intra-op threads, spinning in 0 of 1 steps");
     engine.dispose();
+  });
+
+  it("refuses a thread count that is not a positive integer before opening anything", async () => {
+    for (const threads of [0, 1.5]) {
+      await expect(createTrainEngine(spec, mask, "onnx", { intraOpThreads: threads })).rejects.toThrow(`intraOpThreads must be a positive integer, got ${threads}`);
+    }
   });
 
   it("agrees with float64 central differences of its loss, and never moves a head weight outside S_y", async () => {
@@ -180,13 +186,13 @@ describe("the ONNX Runtime training step", () => {
       epochs: 1, batchSize: 8, lr: 1e-3, seed: 3, resume: false,
     };
     const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "decomp-ort-train-"));
-    const onnx = await fineTune({ ...options, engine: "onnx", cacheDir: tmp() });
+    const onnx = await fineTune({ ...options, engine: "onnx", cacheDir: tmp(), intraOpThreads: 1 });
     const tfjs = await fineTune({ ...options, engine: "tfjs", cacheDir: tmp() });
     expect(onnx.history.epochs.map((e) => e.engine)).toEqual(["onnxruntime-node/cpu"]);
     expect(tfjs.history.epochs.map((e) => e.engine)).toEqual(["tfjs/cpu"]);
     // Two steps: the first on the session whose threads sleep, the second on the spinning one (each way's
     // untimed first run, FasterChoice).
-    expect(onnx.history.epochs[0].engineSettings).toBe("intra-op spinning in 1 of 2 steps");
+    expect(onnx.history.epochs[0].engineSettings).toBe("1 intra-op thread, spinning in 1 of 2 steps");
     const start = decomposedStateDict(spec, options.stateDict, mask);
     const norm = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0));
     for (const [name, t] of tfjs.stateDict) {

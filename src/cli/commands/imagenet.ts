@@ -4,6 +4,7 @@
  */
 import { DEFAULT_RANK_DEPTH, type ImageNetPass, type ImageNetPassOptions, mergeImageNetPass, parseShard, runImageNetPass } from "../../features/imagenet-pass";
 import { type Command, intOption, type OptionValues } from "../command";
+import { peakRssMiB } from "../../bench/child";
 import { stderrProgress } from "../progress";
 import { MODEL_OPTIONS, type ModelChoice, modelChoice } from "./model-options";
 
@@ -48,10 +49,10 @@ export const extractCommand: Command = {
     const pass = await runImageNetPass({ ...passOptions(values, choice, splitOption(values)), shard });
     const d = describe(pass);
     const part = shard === undefined ? "" : ` shard ${shard.index}/${shard.count} (images ${d.range.start}..${d.range.end})`;
-    // What a cluster job asks for: the process's peak memory (ru_maxrss, KiB) over the whole pass.
-    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-    ctx.log(`${choice.model} ${pass.key.split}${part}: ${d.images} images, ${d.kind} -> ${pass.file}${pass.reused ? " (already there)" : ""}; peak RSS ${peakRssMiB.toFixed(0)} MiB`);
-    return { model: choice.model, split: pass.key.split, shard: shard ?? null, ...d, peakRssMiB };
+    // What a cluster job asks for: the process's peak memory over the whole pass.
+    const peakRss = peakRssMiB();
+    ctx.log(`${choice.model} ${pass.key.split}${part}: ${d.images} images, ${d.kind} -> ${pass.file}${pass.reused ? " (already there)" : ""}; peak RSS ${peakRss.toFixed(0)} MiB`);
+    return { model: choice.model, split: pass.key.split, shard: shard ?? null, ...d, peakRssMiB: peakRss };
   },
 };
 
