@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from torch_resnet import CifarResNet, load_state
-from torchscript import prepare
+from torchscript import five_per_class, median_step_seconds, prepare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = os.path.join(ROOT, "..", "shared", "mirror", "pytorch_resnet_cifar10")
@@ -81,10 +81,7 @@ def measure(args):
 def train_step_for(model, gen):
     """One fine-tuning step as the notebook runs it: BN in train mode, masked head, cross-entropy, backward, Adam."""
     model.train()
-    # Speed does not depend on which weights the head mask keeps; five per class as Algorithm 1 at k2 = 5.
-    mask = torch.zeros(10, 64)
-    for y in range(10):
-        mask[y, torch.randperm(64, generator=gen)[:5]] = 1
+    mask = five_per_class(10, 64, gen)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def step(images, labels):
@@ -109,15 +106,7 @@ def measure_train_steps(args):
         for batch in args.batches:
             images = torch.randn(batch, 3, 32, 32, generator=gen)
             labels = torch.randint(0, 10, (batch,), generator=gen)
-            for _ in range(args.warmup):
-                step(images, labels)
-            times = []
-            for _ in range(args.train_steps):
-                start = time.perf_counter()
-                step(images, labels)
-                times.append(time.perf_counter() - start)
-            times.sort()
-            median = times[len(times) // 2]
+            median = median_step_seconds(lambda: step(images, labels), args.warmup, args.train_steps)
             results.append({
                 "depth": depth, "mode": "train-step", "batch": batch, "steps": args.train_steps,
                 "msPerStep": median * 1000, "imagesPerSec": batch / median, "checkpoint": source,

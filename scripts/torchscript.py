@@ -1,4 +1,7 @@
-"""The PyTorch benchmark scripts' modes (a benchmark reference, never product code)."""
+"""What the PyTorch benchmark scripts share: the inference modes and the timing of training steps (a benchmark
+reference, never product code)."""
+import time
+
 import torch
 
 
@@ -9,3 +12,24 @@ def prepare(model, mode, example):
     with torch.no_grad():
         traced = torch.jit.trace(model, example)
     return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+
+
+def five_per_class(classes, features, gen):
+    """A 0/1 head mask keeping five features per class, as Algorithm 1 at k2 = 5: which five does not change
+    the speed of a step."""
+    mask = torch.zeros(classes, features)
+    for y in range(classes):
+        mask[y, torch.randperm(features, generator=gen)[:5]] = 1
+    return mask
+
+
+def median_step_seconds(step, warmup, steps):
+    """Median wall time of `steps` calls of step() after `warmup` untimed ones."""
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        step()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
