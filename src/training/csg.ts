@@ -42,7 +42,7 @@ import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckp
 import { batchNormLayers, copyStateDict, headLayer, trainableNames } from "./params";
 import { SGD_DEFAULTS, sgdStep } from "./sgd";
 import type { TrainStepResult } from "./tfjs-train-step";
-import { createTrainEngine, type TrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
+import { checkThreads, createTrainEngine, type TrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
 export type CsgStart = "pretrained" | "scratch";
 export type CsgOptimiser = "adam" | "sgd";
@@ -217,6 +217,7 @@ const evaluationOf = (set: ImageSet | EvaluationImages): EvaluationImages => ("p
 export function resolveCsgOptions(o: CsgOptions): CsgHyperparameters {
   const h = resolveCsgHyperparameters(o.spec, o);
   if ((o.from ?? "pretrained") === "pretrained" && o.stateDict === undefined) throw new Error(`from "pretrained" needs the starting weights (stateDict); pass them, or from: "scratch"`);
+  checkThreads(o.intraOpThreads);
   const train = trainingOf(o.train);
   const [height, width, channels] = o.spec.inputShape;
   if (train.shape.join() !== [height, width, channels].join()) {

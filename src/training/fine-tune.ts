@@ -18,7 +18,7 @@ import { batchNormLayers, decomposedStateDict, headMask, trainableNames } from "
 import { applyBatchStats, checkpointTensors, runKey, shuffledOrder, unpackCheckpoint } from "./loop";
 import { epochBatches, type EvaluationImages, inMemoryEvaluation, inMemoryTraining, type TrainingImages } from "./images";
 import { readTensorFile, writeTensorFile } from "../artifacts/tensor-file";
-import { createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
+import { checkThreads, createTrainEngine, type TrainEngineChoice, trainEngineFromEnv } from "./train-engine";
 
 export interface FineTuneOptions {
   spec: ModelSpec;
@@ -124,6 +124,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const logEvery = options.logEvery ?? 10;
   const onProgress = options.onProgress ?? silentProgress;
   checkOptions(train, epochs, batchSize, lr);
+  checkThreads(options.intraOpThreads);
 
   const mask = headMask(options.sets, spec.classes, spec.featureWidth);
   const key = configurationKey(options, train, test, batchSize, lr, seed);

@@ -47,6 +47,11 @@ export interface TrainEngineOptions {
   intraOpThreads?: number;
 }
 
+/** Refuses an intra-op thread count that is not a positive integer (undefined: every core). */
+export function checkThreads(threads: number | undefined): void {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`intraOpThreads must be a positive integer, got ${threads}`);
+}
+
 /** The training step on the active TF.js backend (tfjsTrainStep). */
 function tfjsTrainEngine(spec: ModelSpec, mask: Float32Array, gated: boolean): TrainEngine {
   const backend = tf.getBackend();
@@ -74,8 +79,7 @@ export async function createTrainEngine(
 ): Promise<TrainEngine> {
   checkTrainable(spec);
   const gated = options.gated ?? false;
-  const threads = options.intraOpThreads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`intraOpThreads must be a positive integer, got ${threads}`);
+  checkThreads(options.intraOpThreads);
   if (choice === "onnx") return onnxTrainEngine(spec, mask, options);
   // The caller has chosen the TF.js backend already (evaluation runs on it); native TF.js trains well itself.
   if (choice === "tfjs" || tf.getBackend() === NATIVE_TF_BACKEND) return tfjsTrainEngine(spec, mask, gated);

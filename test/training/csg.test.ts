@@ -167,6 +167,7 @@ describe("CSG training", () => {
     await refuse({ csgPhase: 2 }, "csgPhase must be an integer from 0 to 1");
     await refuse({ csgModules: 9 }, "csgModules must be \"all\" or an integer from 1 to 6");
     await refuse({ stdLr: 0 }, "stdLr must be a positive number");
+    await refuse({ intraOpThreads: 0 }, "intraOpThreads must be a positive integer, got 0");
     const badLabels = randomImages(24, 4);
     badLabels.labels[5] = 12;
     await refuse({ train: badLabels }, "train image 5 has label 12, outside the model's classes 0..9");

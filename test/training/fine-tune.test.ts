@@ -39,6 +39,18 @@ describe("fine-tuning with the decomposed head", () => {
     expect(zeros.every((v) => v === 0)).toBe(true);
   });
 
+  it("refuses a thread count that is not a positive integer before evaluating or writing anything", async () => {
+    const cacheDir = tmp();
+    let evaluated = false;
+    const run = fineTune({
+      spec, stateDict: randomStateDict(3), sets: SETS, train: randomImages(8, 4), test: randomImages(4, 5), norm: "cifar",
+      cacheDir, intraOpThreads: 1.5, onProgress: () => { evaluated = true; },
+    });
+    await expect(run).rejects.toThrow("intraOpThreads must be a positive integer, got 1.5");
+    expect(evaluated).toBe(false);
+    expect(fs.readdirSync(cacheDir)).toEqual([]);
+  });
+
   it("resumes an interrupted run from its epoch checkpoint and ends with the same weights as an uninterrupted one", async () => {
     const options = {
       spec, stateDict: randomStateDict(3), sets: SETS, train: randomImages(24, 4), test: randomImages(8, 5), norm: "cifar",
