@@ -11,10 +11,10 @@ import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { syntheticImages } from "../src/bench/throughput";
 import { nchwcBlockSize } from "../src/models/nchwc";
-import { sessionOptions } from "../src/models/onnx-engine";
 import { loadPretrained } from "../src/models/pretrained";
 import { exportTrainingGraph, trainableNames } from "../src/training";
 import { TRAIN_IO, trainingParamShapes } from "../src/training/onnx-train-graph";
+import { trainSessionOptions } from "../src/training/onnx-train-step";
 
 const WARMUP = 4;
 const TIMED = 8;
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const nchwcBlock = plain ? null : await nchwcBlockSize();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "decomp-profile-"));
   const session = await ort.InferenceSession.create(exportTrainingGraph(spec, { nchwcBlock }), {
-    ...sessionOptions(os.availableParallelism()),
+    ...trainSessionOptions(os.availableParallelism(), false),
     enableProfiling: true,
     profileFilePrefix: path.join(dir, "train-step"),
   });
