@@ -342,8 +342,9 @@ async function csgEpochReport(p: Pretrained | undefined, images: number, batch: 
   if (p === undefined || images === 0) return null;
   const all = await loadCifar10("train", { onProgress: progress });
   const train = batchView(all, 0, Math.min(images, all.count));
-  const fineTune = await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress, threads);
-  const csg = await timeCsgEpoch(p.spec, p.stateDict, train, batch, progress, threads);
+  const epochOptions = { batch, onProgress: progress, intraOpThreads: threads };
+  const fineTune = await timeFineTuneEpoch(p.spec, p.stateDict, train, epochOptions);
+  const csg = await timeCsgEpoch(p.spec, p.stateDict, train, epochOptions);
   return { model: p.entry.name, fineTune, csg, ratio: csg.seconds / fineTune.seconds };
 }
 
@@ -357,12 +358,12 @@ async function finetuneReport(p: Pretrained | undefined, opts: BenchOptions, pyt
   const batch = opts.trainBatch ?? 64;
   if (p === undefined || steps === 0) return { ratio: null, note: "not measured (resnet20 not benchmarked, or trainSteps 0)", ours: null, torch: null, epoch: null };
   progress({ stage: "bench fine-tune step resnet20", done: 0, total: 2 });
-  const ours = await timeTrainSteps(p.spec, p.stateDict, batch, steps, undefined, threads);
+  const ours = await timeTrainSteps(p.spec, p.stateDict, { batch, steps, intraOpThreads: threads });
   progress({ stage: "bench fine-tune step resnet20", done: 1, total: 2 });
   const epochImages = opts.finetuneEpochImages ?? 0;
   const fullTrain = epochImages > 0 ? await loadCifar10("train", { onProgress: progress }) : null;
   const train = fullTrain ? batchView(fullTrain, 0, Math.min(epochImages, fullTrain.count)) : null;
-  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, batch, progress, threads) : null;
+  const ourEpoch = train ? await timeFineTuneEpoch(p.spec, p.stateDict, train, { batch, onProgress: progress, intraOpThreads: threads }) : null;
   if (python === null) {
     return { ratio: null, note: `PyTorch absent; ${FINETUNE_METHOD}`, ours, torch: null, epoch: ourEpoch ? { ours: ourEpoch, torch: null, ratio: null } : null };
   }

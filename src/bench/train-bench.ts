@@ -37,12 +37,28 @@ function fivePerClass(spec: ModelSpec): number[][] {
   return Array.from({ length: spec.classes }, (_, y) => [0, 1, 2, 3, 4].map((r) => (y * 7 + r * 13) % spec.featureWidth));
 }
 
-/**
- * Median wall time of `steps` training steps plus Adam updates on the training engine fine-tuning would use.
- * The default warm-up also covers the ONNX engine's trials of its two thread settings (FasterChoice: one untimed
- * and three timed runs each), so the timed steps run on the setting it chose.
- */
-export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, batch: number, steps: number, warmup = 8, intraOpThreads?: number): Promise<TrainStepTiming> {
+export interface TrainTimingOptions {
+  batch: number;
+  /** Threads inside one operator of the training engine (default: every core). */
+  intraOpThreads?: number;
+}
+
+export interface TrainStepTimingOptions extends TrainTimingOptions {
+  /** Timed steps; their median is reported. */
+  steps: number;
+  /**
+   * Untimed steps first (default 8), which also cover the ONNX engine's trials of its two thread settings
+   * (FasterChoice: one untimed and three timed runs each), so the timed steps run on the setting it chose.
+   */
+  warmup?: number;
+}
+
+export interface EpochTimingOptions extends TrainTimingOptions {
+  onProgress?: Progress;
+}
+
+/** Median wall time of training steps plus Adam updates on the training engine fine-tuning would use. */
+export async function timeTrainSteps(spec: ModelSpec, pretrained: StateDict, { batch, steps, warmup = 8, intraOpThreads }: TrainStepTimingOptions): Promise<TrainStepTiming> {
   const mask = headMask(fivePerClass(spec), spec.classes, spec.featureWidth);
   const stateDict = decomposedStateDict(spec, pretrained, mask);
   const params = new Map(trainableNames(spec).map((n) => [n, (stateDict.get(n) as { data: Float32Array }).data]));
@@ -78,7 +94,7 @@ export interface EpochTiming {
 }
 
 /** One real fine-tuning epoch over `train` with fineTune itself (fresh, never resumed; checkpoint in a temp dir). */
-export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress, intraOpThreads?: number): Promise<EpochTiming> {
+export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, { batch, onProgress, intraOpThreads }: EpochTimingOptions): Promise<EpochTiming> {
   return withTempDir("decomp-bench-finetune-", async (cacheDir) => {
     // fineTune scores a test set before and after the epoch; two images keep that out of the way.
     const { history } = await fineTune({
@@ -94,7 +110,7 @@ export async function timeFineTuneEpoch(spec: ModelSpec, pretrained: StateDict, 
  * One CSG epoch over `train` with trainCsg itself (every epoch a CSG epoch: no warm-up, period 1), fresh and
  * with its checkpoint in a temp dir, for the comparison with timeFineTuneEpoch on the same images.
  */
-export async function timeCsgEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, batch: number, onProgress?: Progress, intraOpThreads?: number): Promise<EpochTiming> {
+export async function timeCsgEpoch(spec: ModelSpec, pretrained: StateDict, train: ImageSet, { batch, onProgress, intraOpThreads }: EpochTimingOptions): Promise<EpochTiming> {
   return withTempDir("decomp-bench-csg-", async (cacheDir) => {
     const { history } = await trainCsg({
       spec, stateDict: pretrained, train, test: batchView(train, 0, 2), norm: "cifar",

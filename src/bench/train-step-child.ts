@@ -25,6 +25,6 @@ export interface TrainStepChildResult extends Omit<TrainStepTiming, "projectedEp
 
 childMain(async (args: TrainStepChildArgs): Promise<TrainStepChildResult> => {
   const spec = modelEntry(args.model).buildSpec(1000, args.side);
-  const { projectedEpochSeconds: _cifarEpoch, ...timing } = await timeTrainSteps(spec, initialStateDict(spec, 0), args.batch, args.steps, args.warmup, args.threads);
+  const { projectedEpochSeconds: _cifarEpoch, ...timing } = await timeTrainSteps(spec, initialStateDict(spec, 0), { batch: args.batch, steps: args.steps, warmup: args.warmup, intraOpThreads: args.threads });
   return { ...timing, peakRssMiB: peakRssMiB() };
 });

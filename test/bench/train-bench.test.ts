@@ -10,7 +10,7 @@ test("an epoch is projected as ceil(50000 / batch) steps", () => {
 test("a timed fine-tuning epoch runs fineTune over every image and reports the engine and its own wall time", async () => {
   const model = await loadPretrained("resnet20");
   const train = randomImages(20, 3);
-  const timing = await timeFineTuneEpoch(model.spec, model.stateDict, train, 8, undefined, 2);
+  const timing = await timeFineTuneEpoch(model.spec, model.stateDict, train, { batch: 8, intraOpThreads: 2 });
   // Three steps, the thread settings in turn (FasterChoice): sleeping, spinning, sleeping.
   expect(timing).toMatchObject({ engine: "onnxruntime-node/cpu", settings: "2 intra-op threads, spinning in 1 of 3 steps", batch: 8, images: 20 });
   expect(timing.seconds).toBeGreaterThan(0);
